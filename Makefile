@@ -1,0 +1,56 @@
+# SwiftUSDT: build, test and conformance entry points. Every target installs what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := test
+
+ARCH_DEFINE := __TARGET_ARCH_x86
+MULTIARCH   := $(shell gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+CLANG       ?= clang
+OUT         := TestTargets/out
+DEB_PACKAGES := libbpf-dev libelf-dev zlib1g-dev systemtap-sdt-dev pkg-config binutils gcc make
+BPF_CFLAGS  := -target bpf -mcpu=v3 -g -O2 -D$(ARCH_DEFINE) -I/usr/include/$(MULTIARCH) -Wall -Werror
+
+BPF_OBJECTS := $(OUT)/recorder.bpf.o
+TARGETS     := $(OUT)/basic-gcc-O0 $(OUT)/basic-gcc-O2 $(OUT)/basic-clang-O2
+
+.PHONY: deps targets bpf build test conformance clean
+
+## deps: install missing Debian packages (idempotent; apt-get update only when something is missing)
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+## targets: the C programs the conformance suites trace
+targets: deps $(TARGETS)
+
+$(OUT)/basic-gcc-%: TestTargets/basic/basic.c | $(OUT)
+	gcc -$* -g -o $@ $<
+$(OUT)/basic-clang-%: TestTargets/basic/basic.c | $(OUT)
+	$(CLANG) -$* -g -o $@ $<
+
+## bpf: the BPF objects the suites load
+bpf: deps $(BPF_OBJECTS)
+
+$(OUT)/%.bpf.o: TestTargets/bpf/%.bpf.c | $(OUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT):
+	mkdir -p $@
+
+build: deps
+	swift build
+
+## test: everything, then every unit and conformance test
+test: targets bpf
+	swift test
+
+## conformance: the privileged suites that attach to real probes, with a summary
+conformance: targets bpf
+	bash ci/conformance-summary.sh
+
+clean:
+	rm -rf $(OUT)

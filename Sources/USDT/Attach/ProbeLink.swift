@@ -1,0 +1,75 @@
+import Synchronization
+
+/// Everything one attach created in the kernel and in the object's spec table.
+///
+/// The same release path serves a detach and the rollback of a failed attach, so a failure at
+/// any step leaves exactly what a detach would: nothing.
+struct AttachResources: Sendable {
+  /// `bpf_link` fds (one per site, or one for a whole uprobe_multi attach).
+  var linkFDs: [CInt] = []
+  /// Spec IDs taken from the object's allocator.
+  var specIDs: [Int32] = []
+
+  /// Closes every link (the kernel removes the uprobes and drops the semaphore counts) and
+  /// returns the spec IDs to the free list, in reverse order of creation.
+  mutating func release(to allocator: SpecAllocator) {
+    for fd in linkFDs.reversed() { Syscalls.close(fd) }
+    allocator.release(specIDs)
+    linkFDs = []
+    specIDs = []
+  }
+}
+
+/// A program attached to every site of one USDT probe. Detach with ``detach()``.
+///
+/// A link owns its kernel links and spec IDs; ``detach()`` releases them at once and is safe to
+/// call twice. If the last reference goes away first, `deinit` detaches. It keeps its
+/// ``BPFObject`` alive, so the object's maps outlive the link.
+public final class ProbeLink: Sendable {
+  /// What was attached.
+  public let probe: ProbeSelector
+  /// Which processes it covers.
+  public let target: Target
+  /// The value `bpf_usdt_cookie()` returns for this link.
+  public let cookie: UInt64
+  /// The number of probe sites attached.
+  public let siteCount: Int
+  /// The spec IDs this link holds, one per distinct argument string, in site order.
+  public let specIDs: [Int32]
+  /// The BPF cookie (spec ID) of each site, in note order.
+  public let siteSpecIDs: [Int32]
+  /// How it was attached.
+  public let backend: AttachBackend
+
+  private let object: BPFObject
+  private let allocator: SpecAllocator
+  private let resources: Mutex<AttachResources>
+
+  init(
+    probe: ProbeSelector, target: Target, cookie: UInt64, siteSpecIDs: [Int32],
+    backend: AttachBackend, object: BPFObject, allocator: SpecAllocator,
+    resources: AttachResources
+  ) {
+    self.probe = probe
+    self.target = target
+    self.cookie = cookie
+    self.siteCount = siteSpecIDs.count
+    self.specIDs = resources.specIDs
+    self.siteSpecIDs = siteSpecIDs
+    self.backend = backend
+    self.object = object
+    self.allocator = allocator
+    self.resources = Mutex(resources)
+  }
+
+  /// Whether the link is still attached.
+  public var isAttached: Bool { resources.withLock { !$0.linkFDs.isEmpty } }
+
+  /// Removes every uprobe of this link and frees its spec IDs. Calling it again does nothing.
+  public func detach() {
+    let allocator = allocator
+    resources.withLock { $0.release(to: allocator) }
+  }
+
+  deinit { detach() }
+}
