@@ -66,5 +66,6 @@ struct List: ParsableCommand {
 func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
 
 func printError(_ message: String) {
-  fputs(message + "\n", stderr)
+  let line = message + "\n"
+  _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
 }

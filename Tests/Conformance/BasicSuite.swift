@@ -22,10 +22,10 @@ struct BasicSuite {
   func basic(build: String) throws {
     let path = try TestTargets.path(build)
     let recorder = try Recorder()
-    let fdsBefore = openFDCount()
     let child = try TargetProcess(path)
     let bla = try #require(child.address("bla"))
     let probes = try ProbeList(path: path)
+    let fdsBefore = openFDCount()
 
     let usdt0 = try recorder.program("record_a").attach(
       to: .init(binary: path, provider: "test", name: "usdt0"), in: .process(child.pid),
@@ -100,10 +100,9 @@ struct BasicSuite {
     try recorder.reset()
     try child.fire(1)
     #expect(try recorder.totalHits() == 0)
-    #expect(child.finish() == 0)
-    usdt3 = nil
     #expect(recorder.object.specIDsInUse == 0)
     #expect(openFDCount() == fdsBefore)
+    #expect(child.finish() == 0)
   }
 
   /// gcc -O2 reads `nums[idx]` through SIB and `t1.y` RIP-relative, which libbpf 1.1.2's

@@ -57,7 +57,7 @@ private struct Attacher {
     let sites = try attachableSites()
 
     var resources = AttachResources()
-    do {
+    do throws(USDTError) {
       let siteSpecIDs = try writeSpecs(for: sites, support: support, into: &resources)
       switch backend {
       case .perfEvent:

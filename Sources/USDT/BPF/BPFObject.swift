@@ -35,7 +35,7 @@ public final class BPFObject: @unchecked Sendable {
     }
     self.handle = handle
     self.path = path
-    do {
+    do throws(USDTError) {
       if let capacity = options.specCapacity {
         guard let map = bpf_object__find_map_by_name(handle, BPFNames.specsMap) else {
           throw USDTError(

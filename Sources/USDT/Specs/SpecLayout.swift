@@ -174,7 +174,8 @@ extension SpecLayout {
     }
     defer { btf__free(btf) }
     let reader = BTFReader(btf: btf, objectPath: path)
-    let size = try mapValueSize ?? reader.structure(named: BPFNames.specStruct).size
+    var size = mapValueSize ?? 0
+    if mapValueSize == nil { size = try reader.structure(named: BPFNames.specStruct).size }
     try self.init(btf: btf, mapValueSize: size, objectPath: path)
   }
 }

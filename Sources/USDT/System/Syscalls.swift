@@ -46,11 +46,11 @@ enum Syscalls {
     attr.size = UInt32(MemoryLayout<perf_event_attr>.size)
     attr.type = pmuType
     attr.config = refCtrOffset << 32
-    return try path.withCString { cPath throws(USDTError) in
-      attr.config1 = UInt64(UInt(bitPattern: cPath))
-      attr.config2 = offset
-      return try valueOrErrno("perf_event_open") {
-        CUSDT_perf_event_open(&attr, pid, pid == -1 ? 0 : -1, -1, UInt(PERF_FLAG_FD_CLOEXEC))
+    attr.config2 = offset
+    return try valueOrErrno("perf_event_open") {
+      path.withCString { cPath in
+        attr.config1 = UInt64(UInt(bitPattern: cPath))
+        return CUSDT_perf_event_open(&attr, pid, pid == -1 ? 0 : -1, -1, UInt(PERF_FLAG_FD_CLOEXEC))
       }
     }
   }
@@ -81,16 +81,16 @@ enum Syscalls {
     attr.uprobe_multi.cnt = UInt32(truncatingIfNeeded: offsets.count)
     attr.uprobe_multi.pid = UInt32(bitPattern: pid)
     let hasRefCtr = refCtrOffsets.contains { $0 != 0 }
-    return try path.withCString { cPath throws(USDTError) in
-      try offsets.withUnsafeBufferPointer { offs throws(USDTError) in
-        try refCtrOffsets.withUnsafeBufferPointer { refs throws(USDTError) in
-          try cookies.withUnsafeBufferPointer { cks throws(USDTError) in
-            attr.uprobe_multi.path = UInt64(UInt(bitPattern: cPath))
-            attr.uprobe_multi.offsets = address(offs.baseAddress)
-            attr.uprobe_multi.ref_ctr_offsets = hasRefCtr ? address(refs.baseAddress) : 0
-            attr.uprobe_multi.cookies = address(cks.baseAddress)
-            return try valueOrErrno("bpf(BPF_LINK_CREATE, BPF_TRACE_UPROBE_MULTI)") {
-              CUSDT_bpf(
+    return try valueOrErrno("bpf(BPF_LINK_CREATE, BPF_TRACE_UPROBE_MULTI)") {
+      path.withCString { cPath in
+        offsets.withUnsafeBufferPointer { offs in
+          refCtrOffsets.withUnsafeBufferPointer { refs in
+            cookies.withUnsafeBufferPointer { cks in
+              attr.uprobe_multi.path = UInt64(UInt(bitPattern: cPath))
+              attr.uprobe_multi.offsets = address(offs.baseAddress)
+              attr.uprobe_multi.ref_ctr_offsets = hasRefCtr ? address(refs.baseAddress) : 0
+              attr.uprobe_multi.cookies = address(cks.baseAddress)
+              return CUSDT_bpf(
                 Int32(CUSDT_BPF_LINK_CREATE), &attr,
                 UInt32(MemoryLayout<CUSDT_link_create_attr>.size))
             }
@@ -141,26 +141,50 @@ enum Syscalls {
     return value
   }
 
+  /// Opens a file read-only. The corresponding system call is `open(2)`.
+  static func openReadOnly(_ path: String) throws(USDTError) -> CInt {
+    do throws(USDTError) {
+      return try valueOrErrno("open") { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+    } catch {
+      throw USDTError(error.kind, "open \(path)", errno: error.errno)
+    }
+  }
+
+  /// Reads up to `count` bytes at `offset` (`pread(2)`); fewer at end of file.
+  static func read(_ fd: CInt, at offset: UInt64, count: Int, path: String) throws(USDTError)
+    -> [UInt8]
+  {
+    var buffer = [UInt8](repeating: 0, count: count)
+    var filled = 0
+    while filled < count {
+      let got: CInt
+      do throws(USDTError) {
+        got = try valueOrErrno("pread") {
+          buffer.withUnsafeMutableBytes { raw in
+            let rest = UnsafeMutableRawBufferPointer(rebasing: raw[filled...])
+            return CInt(
+              truncatingIfNeeded: pread(
+                fd, rest.baseAddress, rest.count, off_t(Int64(bitPattern: offset &+ UInt64(filled)))))
+          }
+        }
+      } catch {
+        throw USDTError(error.kind, "read \(path)", errno: error.errno)
+      }
+      if got == 0 { break }
+      filled += Int(got)
+    }
+    return Array(buffer[0..<filled])
+  }
+
   /// Reads a small file completely (`/sys`, `/proc`); these report a size of 0, so read to EOF.
   static func readSmallFile(_ path: String) throws(USDTError) -> [UInt8] {
-    let fd: FileDescriptor
-    do {
-      fd = try FileDescriptor.open(path, .readOnly, options: .closeOnExec)
-    } catch {
-      throw USDTError(kind(for: error), "open \(path)", errno: error)
-    }
-    defer { try? fd.close() }
+    let fd = try openReadOnly(path)
+    defer { close(fd) }
     var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
-      let count: Int
-      do {
-        count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0, retryOnInterrupt: true) }
-      } catch {
-        throw USDTError(kind(for: error), "read \(path)", errno: error)
-      }
-      if count == 0 { return result }
-      result.append(contentsOf: chunk[0..<count])
+      let chunk = try read(fd, at: UInt64(result.count), count: 65536, path: path)
+      if chunk.isEmpty { return result }
+      result += chunk
     }
   }
 
@@ -169,22 +193,9 @@ enum Syscalls {
     -> [UInt8]
   {
     let path = "/proc/\(pid)/mem"
-    let fd: FileDescriptor
-    do {
-      fd = try FileDescriptor.open(path, .readOnly, options: .closeOnExec)
-    } catch {
-      throw USDTError(kind(for: error), "open \(path)", errno: error)
-    }
-    defer { try? fd.close() }
-    var buffer = [UInt8](repeating: 0, count: count)
-    do {
-      let read = try buffer.withUnsafeMutableBytes {
-        try fd.read(fromAbsoluteOffset: Int64(bitPattern: address), into: $0)
-      }
-      return Array(buffer[0..<read])
-    } catch {
-      throw USDTError(kind(for: error), "read \(path)", errno: error)
-    }
+    let fd = try openReadOnly(path)
+    defer { close(fd) }
+    return try read(fd, at: address, count: count, path: path)
   }
 
   static var currentProcessID: pid_t { getpid() }

@@ -1,0 +1,190 @@
+/// Turns a probe's argument string (`-4@-20(%rbp) 8@%rax -4@$42`) into typed ``ArgumentSpec``s.
+///
+/// The pipeline, in order:
+/// 1. ``parse(_:architecture:)`` splits the note's string into argument tokens on whitespace
+///    *before* any operand grammar runs. libbpf ≥ 1.7 matches its SIB pattern against the rest of
+///    the string, so `-4@-20(%rbp) 1@(%rax,%rbx)` reads the register `"rbp) 1@(%rax"` there;
+///    splitting first makes that impossible.
+/// 2. ``parseArgument(_:architecture:index:)`` reads the architecture-neutral prefix
+///    `[+|-]SIZE[f]@` (sign, size, float flag), as libbpf's `parse_usdt_spec` does.
+/// 3. The file's architecture's grammar (`X86` for x86-64 and i386, one file per architecture)
+///    decodes the operand and maps register names to `pt_regs` slots through its register table.
+/// 4. The size is checked last, after the operand, as libbpf ≥ 1.2 does: `3@%ah` reports the
+///    register, `3@%eax` the size.
+///
+/// The architecture is the *file's* (`e_machine`), never the host's, so foreign binaries can be listed.
+public enum ArgumentParsing {
+  /// libbpf's `USDT_MAX_ARG_CNT`: the BPF-side spec has room for exactly this many arguments.
+  public static let maxArguments = 12
+
+  /// Parses a whole argument string from a `.note.stapsdt` note.
+  ///
+  /// Arguments are separated by runs of C `isspace` blanks. Whitespace around `@` is allowed
+  /// (`4 @ %eax` is one argument, as libbpf's `" @ "` pattern accepts it): a word starts a new
+  /// argument only if it looks like `[+|-]SIZE[f]@…` (or `[+|-]SIZE[f]` followed by a word starting
+  /// with `@`); any other word belongs to the argument before it, whose operand then contains
+  /// whitespace and is rejected by the grammar with that argument's index.
+  ///
+  /// An empty or blank string, or one starting with `:`, means the probe has no arguments
+  /// (sdt.h's convention, libbpf's `arg_cnt = 0`); that holds for every architecture, so probes
+  /// without arguments work even where no operand grammar exists yet.
+  ///
+  /// - Throws: ``USDTError`` with ``USDTError/argument`` and ``USDTError/input`` set to the failing
+  ///   argument: `.unsupportedOperand` (grammar, size, more than ``maxArguments`` arguments),
+  ///   `.unknownRegister`, `.unsupportedArchitecture`. Arguments are parsed in order and the first
+  ///   failure is thrown, as in libbpf.
+  public static func parse(
+    _ arguments: String, architecture: Architecture
+  ) throws(USDTError) -> [ArgumentSpec] {
+    if arguments.first == ":" { return [] }
+    var specs: [ArgumentSpec] = []
+    for (index, token) in tokens(arguments).enumerated() {
+      guard index < maxArguments else {
+        throw USDTError(
+          .unsupportedOperand, "more than \(maxArguments) arguments", argument: index,
+          input: String(token), hint: "libbpf's spec holds at most \(maxArguments) arguments")
+      }
+      specs.append(try parseArgument(String(token), architecture: architecture, index: index))
+    }
+    return specs
+  }
+
+  /// Parses one argument token `[+|-]SIZE[f]@OPERAND`.
+  ///
+  /// A leading `-` means signed; `+` or no sign means unsigned (libbpf's `%d` accepts `+`). `f`
+  /// marks an IEEE float or double whose raw bits sit in a general register or memory (sdt.h emits
+  /// it for real types; libbpf refuses it). Whitespace around the token and around `@` is ignored.
+  ///
+  /// - Parameters:
+  ///   - index: the argument's 0-based position, recorded in any error.
+  /// - Throws: ``USDTError`` with `argument: index` and `input: token`: `.unsupportedOperand` for a
+  ///   malformed prefix, operand or size (only 1, 2, 4, 8), `.unknownRegister` for a register that
+  ///   does not exist or that a uprobe cannot read, `.unsupportedArchitecture` where no grammar exists.
+  public static func parseArgument(
+    _ token: String, architecture: Architecture, index: Int
+  ) throws(USDTError) -> ArgumentSpec {
+    do throws(USDTError) {
+      return try argument(token[...], architecture: architecture)
+    } catch {
+      var error = error
+      if error.argument == nil { error.argument = index }
+      if error.input == nil { error.input = token }
+      throw error
+    }
+  }
+
+  /// The operand grammar of `architecture`; one case per architecture file.
+  static func operand(
+    _ text: Substring, architecture: Architecture
+  ) throws(USDTError) -> Operand {
+    switch architecture {
+    case .x86_64:
+      return try X86.operand(text, is64Bit: true)
+    case .i386:
+      return try X86.operand(text, is64Bit: false)
+    case .aarch64, .arm, .riscv64, .riscv32, .s390x, .ppc64le, .ppc64, .ppc, .loongarch64, .mips:
+      throw USDTError(
+        .unsupportedArchitecture, "no argument parser for \(architecture.rawValue) yet")
+    }
+  }
+
+  /// Builds a name → register map from slots listed as `(offset, [canonical, aliases…])`.
+  ///
+  /// Every alias maps to the canonical register of its slot: the argument size, not the name,
+  /// decides how many bytes count (sdt.h's "bottom line"). Duplicate names are a bug in a table,
+  /// not in input, and trap at first use.
+  static func registerTable(_ slots: [(offset: Int, names: [String])]) -> [String: Register] {
+    var table: [String: Register] = [:]
+    for slot in slots {
+      guard let canonical = slot.names.first else { continue }
+      let register = Register(name: canonical, offset: slot.offset)
+      for name in slot.names {
+        precondition(table.updateValue(register, forKey: name) == nil, "duplicate register \(name)")
+      }
+    }
+    return table
+  }
+
+  /// C `isspace`: what libbpf's `sscanf` patterns skip between and around arguments.
+  static func isBlank(_ character: Character) -> Bool {
+    character.isASCII && character.isWhitespace
+  }
+
+  // MARK: - Tokens
+
+  /// Splits the string into argument tokens, each a slice of `arguments` (so errors quote it verbatim).
+  static func tokens(_ arguments: String) -> [Substring] {
+    let words = arguments.split(whereSeparator: isBlank)
+    var tokens: [Substring] = []
+    for (position, word) in words.enumerated() {
+      let next = position + 1 < words.count ? words[position + 1] : nil
+      if let current = tokens.last,
+        current.hasSuffix("@") || word.hasPrefix("@") || !startsArgument(word, next: next)
+      {
+        tokens[tokens.count - 1] = arguments[current.startIndex..<word.endIndex]
+      } else {
+        tokens.append(word)
+      }
+    }
+    return tokens
+  }
+
+  /// Whether `word` opens an argument: `[+|-]SIZE[f]@…`, or `[+|-]SIZE[f]` before a word starting with `@`.
+  private static func startsArgument(_ word: Substring, next: Substring?) -> Bool {
+    if let at = word.firstIndex(of: "@") { return isSizePrefix(word[..<at]) }
+    return isSizePrefix(word) && next?.hasPrefix("@") == true
+  }
+
+  private static func isSizePrefix(_ text: Substring) -> Bool {
+    var rest = text
+    if rest.first == "+" || rest.first == "-" { rest = rest.dropFirst() }
+    if rest.last == "f" { rest = rest.dropLast() }
+    return !rest.isEmpty && rest.allSatisfy(isDecimalDigit)
+  }
+
+  static func isDecimalDigit(_ character: Character) -> Bool {
+    ("0"..."9").contains(character)
+  }
+
+  // MARK: - One argument
+
+  private static func argument(
+    _ token: Substring, architecture: Architecture
+  ) throws(USDTError) -> ArgumentSpec {
+    guard let at = token.firstIndex(of: "@") else {
+      throw USDTError(.unsupportedOperand, "expected [+|-]SIZE[f]@OPERAND")
+    }
+    var prefix = trimmed(token[..<at])
+    let operandText = trimmed(token[token.index(after: at)...])
+
+    let isSigned = prefix.first == "-"
+    if prefix.first == "-" || prefix.first == "+" { prefix = prefix.dropFirst() }
+    let isFloat = prefix.last == "f"
+    if isFloat { prefix = prefix.dropLast() }
+    guard !prefix.isEmpty, prefix.allSatisfy(isDecimalDigit) else {
+      throw USDTError(.unsupportedOperand, "the argument size before '@' is not a decimal number")
+    }
+    guard !operandText.isEmpty else {
+      throw USDTError(.unsupportedOperand, "nothing after '@'")
+    }
+
+    let operand = try operand(operandText, architecture: architecture)
+
+    // Int(_:) is nil on overflow, so an absurd size is rejected like any other bad size.
+    guard let size = Int(prefix), [1, 2, 4, 8].contains(size) else {
+      throw USDTError(
+        .unsupportedOperand, "argument size \(prefix) is not 1, 2, 4 or 8",
+        hint: "values wider than 8 bytes (e.g. a struct passed by value) cannot be read")
+    }
+    return ArgumentSpec(
+      size: size, isSigned: isSigned, isFloat: isFloat, operand: operand,
+      text: String(operandText))
+  }
+
+  private static func trimmed(_ text: Substring) -> Substring {
+    guard let first = text.firstIndex(where: { !isBlank($0) }),
+      let last = text.lastIndex(where: { !isBlank($0) })
+    else { return text[text.endIndex...] }
+    return text[first...last]
+  }
+}
