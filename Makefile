@@ -9,7 +9,7 @@ OUT         := TestTargets/out
 DEB_PACKAGES := libbpf-dev libelf-dev zlib1g-dev systemtap-sdt-dev pkg-config binutils gcc make
 BPF_CFLAGS  := -target bpf -mcpu=v3 -g -O2 -D$(ARCH_DEFINE) -I/usr/include/$(MULTIARCH) -Wall -Werror
 
-BPF_OBJECTS := $(OUT)/recorder.bpf.o
+BPF_OBJECTS := $(OUT)/recorder.bpf.o $(OUT)/recorder-nocookie.bpf.o
 TARGETS     := $(OUT)/basic-gcc-O0 $(OUT)/basic-gcc-O2 $(OUT)/basic-clang-O2
 
 .PHONY: deps targets bpf build test conformance clean
@@ -37,6 +37,9 @@ bpf: deps $(BPF_OBJECTS)
 
 $(OUT)/%.bpf.o: TestTargets/bpf/%.bpf.c | $(OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/recorder-nocookie.bpf.o: TestTargets/bpf/recorder.bpf.c | $(OUT)
+	$(CLANG) $(BPF_CFLAGS) -DUSDT_FORCE_NO_COOKIE -c $< -o $@
 
 $(OUT):
 	mkdir -p $@

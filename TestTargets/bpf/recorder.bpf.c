@@ -11,6 +11,17 @@
 #include <linux/errno.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+
+#ifdef USDT_FORCE_NO_COOKIE
+// The no-cookie variant: libbpf's header picks cookie or IP-map lookup from the kconfig
+// extern LINUX_HAS_BPF_COOKIE, which the loader sets from the kernel. To exercise the IP-map
+// path on a kernel that has cookies, replace the extern with a constant false.
+#undef __kconfig
+#define __kconfig
+#define LINUX_HAS_BPF_COOKIE usdt_force_no_cookie
+static const _Bool usdt_force_no_cookie = 0;
+#endif
+
 #include <bpf/usdt.bpf.h>
 
 #define MAX_HITS 65536

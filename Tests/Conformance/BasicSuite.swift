@@ -18,10 +18,14 @@ struct BasicSuite {
   static let nums: [Int64] = [-1, -2, -3, -4]
   static let enoent: Int64 = -2
 
-  @Test("attach, decode, re-attach with a new cookie, detach", arguments: ["basic-gcc-O0", "basic-clang-O2"])
-  func basic(build: String) throws {
+  @Test(
+    "attach, decode, re-attach with a new cookie, detach",
+    arguments: AttachMode.allCases, ["basic-gcc-O0", "basic-clang-O2"])
+  func basic(mode: AttachMode, build: String) throws {
     let path = try TestTargets.path(build)
-    let recorder = try Recorder()
+    let recorder = try Recorder(mode)
+    #expect(recorder.object.specLookup == (mode == .noCookie ? .ipMap : .cookie))
+    #expect(recorder.object.backend == (mode == .multi ? .uprobeMulti : .perfEvent))
     let child = try TargetProcess(path)
     let bla = try #require(child.address("bla"))
     let probes = try ProbeList(path: path)
@@ -33,7 +37,7 @@ struct BasicSuite {
     var usdt3: ProbeLink? = try recorder.program("record_b").attach(
       to: .init(binary: path, provider: "test", name: "usdt3"), in: .process(child.pid))
     let usdt12 = try recorder.program("record_c").attach(
-      to: .init(binary: path, provider: "test", name: "usdt12"), in: .allProcesses)
+      to: .init(binary: path, provider: "test", name: "usdt12"), in: mode.everyProcessOrOnly(child.pid))
 
     #expect(usdt0.siteCount == 2 && usdt3?.siteCount == 2 && usdt12.siteCount == 2)
     // One spec per distinct argument string: both sites of usdt3 share one.
@@ -79,7 +83,7 @@ struct BasicSuite {
     // Step 5–6: re-attach usdt3 for every process with cookie 0xBADC00C51E.
     usdt3?.detach()
     usdt3 = try recorder.program("record_b").attach(
-      to: .init(binary: path, provider: "test", name: "usdt3"), in: .allProcesses,
+      to: .init(binary: path, provider: "test", name: "usdt3"), in: mode.everyProcessOrOnly(child.pid),
       cookie: Self.cookie3)
     try recorder.reset()
     try child.fire(3)
@@ -107,10 +111,10 @@ struct BasicSuite {
 
   /// gcc -O2 reads `nums[idx]` through SIB and `t1.y` RIP-relative, which libbpf 1.1.2's
   /// header cannot express: the attach is refused with the argument named, and nothing stays.
-  @Test("an operand the object's header cannot read is refused cleanly")
-  func refusesInexpressibleOperand() throws {
+  @Test("an operand the object's header cannot read is refused cleanly", arguments: AttachMode.allCases)
+  func refusesInexpressibleOperand(mode: AttachMode) throws {
     let path = try TestTargets.path("basic-gcc-O2")
-    let recorder = try Recorder()
+    let recorder = try Recorder(mode)
     let fdsBefore = openFDCount()
     let error = try #require(throws: USDTError.self) {
       try recorder.program("record_c").attach(to: .init(binary: path, provider: "test", name: "usdt12"))
@@ -121,8 +125,48 @@ struct BasicSuite {
     #expect(recorder.object.specIDsInUse == 0)
     #expect(openFDCount() == fdsBefore)
     // The other probes of the same file still attach.
-    let link = try recorder.program("record_b").attach(to: .init(binary: path, provider: "test", name: "usdt3"))
+    let child = try TargetProcess(path)
+    let link = try recorder.program("record_b").attach(
+      to: .init(binary: path, provider: "test", name: "usdt3"), in: .process(child.pid))
     #expect(link.siteCount == 2)
+    #expect(child.finish() == 0)
+  }
+
+  /// libbpf refuses a PIE or shared library for every process without cookies (ENOTSUP):
+  /// the IP differs per process. So do we, with the reason and what to do.
+  @Test("without cookies, a PIE needs a pid")
+  func noCookieNeedsPID() throws {
+    let path = try TestTargets.path("basic-gcc-O0")
+    let recorder = try Recorder(.noCookie)
+    let error = try #require(throws: USDTError.self) {
+      try recorder.program("record_a").attach(to: .init(binary: path, provider: "test", name: "usdt3"))
+    }
+    #expect(error.kind == .kernelLacks("BPF cookie"))
+    #expect(error.errno == .notSupported)
+    #expect(recorder.object.specIDsInUse == 0)
+  }
+
+  /// Without cookies, two links of one object on the same site collide in the IP map; libbpf
+  /// returns EEXIST. The second attach fails cleanly and the first keeps working.
+  @Test("without cookies, an IP collision is reported")
+  func noCookieCollision() throws {
+    let path = try TestTargets.path("basic-gcc-O0")
+    let recorder = try Recorder(.noCookie)
+    let child = try TargetProcess(path)
+    let probe = ProbeSelector(binary: path, provider: "test", name: "usdt3")
+    let first = try recorder.program("record_a").attach(to: probe, in: .process(child.pid))
+    #expect(first.instructionPointers.count == 2)
+    let error = try #require(throws: USDTError.self) {
+      try recorder.program("record_b").attach(to: probe, in: .process(child.pid))
+    }
+    #expect(error.errno == .fileExists)
+    #expect(error.description.contains("IP collision"))
+    #expect(recorder.object.specIDsInUse == 1)
+    try child.fire(1)
+    #expect(try recorder.hits(pid: child.pid).map(\.program) == [0])
+    first.detach()
+    #expect(recorder.object.specIDsInUse == 0)
+    #expect(child.finish() == 0)
   }
 
   @Test("a missing probe is a typed error")

@@ -6,74 +6,82 @@ import Glibc
 //     arguments parsed for the file's architecture, which must be the host's;
 //  3. give each distinct argument string one spec ID and write its spec (arguments + the
 //     caller's cookie) into `__bpf_usdt_specs`, in the layout the object's BTF describes;
-//  4. create the uprobes with the spec ID as BPF cookie, through the chosen backend;
-//  5. hand everything to a ProbeLink, or, on any failure, release it all through the same path.
+//  4. without cookies, register each site's absolute IP in `__bpf_usdt_ip_to_spec_id`;
+//  5. create the uprobes with the spec ID as BPF cookie, through the object's backend
+//     (UprobeMultiBackend.swift: one link; PerfEventBackend.swift: one link per site);
+//  6. hand everything to a ProbeLink, or, on any failure, release it all through the same path.
 
 extension BPFProgram {
   /// Attaches this program to every site of a USDT probe.
   ///
   /// The program reads arguments with `bpf_usdt_arg()` and the cookie with `bpf_usdt_cookie()`.
+  /// The backend and spec lookup are the object's (``BPFObject/backend``).
   ///
   /// - Parameters:
   ///   - probe: the binary and `provider:name`.
   ///   - target: which processes to trace; every process by default.
   ///   - cookie: what `bpf_usdt_cookie()` returns for this attach.
-  ///   - backend: how the uprobes are created.
   /// - Returns: a link that owns the uprobes and spec IDs until ``ProbeLink/detach()``.
   /// - Throws: `.probeNotFound`, `.malformedELF`, `.addressNotMapped`, `.unsupportedOperand`,
   ///   `.unknownRegister`, `.unsupportedArchitecture`, `.specMapFull`,
   ///   `.incompatibleBPFObject`, `.permissionDenied`, `.noSuchProcess`, `.kernelLacks`,
   ///   `.systemCall`. Nothing is left attached or allocated when it throws.
   public func attach(
-    to probe: ProbeSelector, in target: Target = .allProcesses, cookie: UInt64 = 0,
-    backend: AttachBackend = .perfEvent
+    to probe: ProbeSelector, in target: Target = .allProcesses, cookie: UInt64 = 0
   ) throws(USDTError) -> ProbeLink {
     do {
-      return try Attacher(program: self, probe: probe, target: target, cookie: cookie).run(
-        backend: backend)
+      return try Attacher(program: self, probe: probe, target: target, cookie: cookie).run()
     } catch {
-      throw error.adding(binary: probe.binary, probe: probe.qualifiedName)
+      throw error.adding(
+        binary: probe.binary, probe: probe.qualifiedName,
+        hint: error.kind == .permissionDenied ? "Run as root or grant CAP_BPF and CAP_PERFMON" : nil)
     }
   }
 }
 
 /// One attach in progress.
-private struct Attacher {
+struct Attacher {
   let program: BPFProgram
   let probe: ProbeSelector
   let target: Target
   let cookie: UInt64
 
-  init(program: BPFProgram, probe: ProbeSelector, target: Target, cookie: UInt64) {
-    self.program = program
-    self.probe = probe
-    self.target = target
-    self.cookie = cookie
-  }
-
-  func run(backend: AttachBackend) throws(USDTError) -> ProbeLink {
-    let support = try program.object.usdtSupport()
+  func run() throws(USDTError) -> ProbeLink {
+    let object = program.object
+    let support = try object.usdtSupport()
     let pid = try target.resolvedPID()
-    let sites = try attachableSites()
+    let (file, sites) = try attachableSites()
 
     var resources = AttachResources()
     do throws(USDTError) {
       let siteSpecIDs = try writeSpecs(for: sites, support: support, into: &resources)
-      switch backend {
-      case .perfEvent:
-        try attachPerfEvents(sites: sites, specIDs: siteSpecIDs, pid: pid, into: &resources)
+      if object.specLookup == .ipMap {
+        try registerInstructionPointers(
+          sites: sites, specIDs: siteSpecIDs, file: file, pid: pid, support: support,
+          into: &resources)
+      }
+      let plan = AttachPlan(
+        program: program.fd, path: probe.binary, pid: pid,
+        sites: zip(sites, siteSpecIDs).map { site, specID in
+          AttachPlan.Site(
+            offset: site.fileOffset ?? 0, semaphoreOffset: site.semaphoreOffset ?? 0,
+            cookie: object.specLookup == .cookie ? UInt64(specID) : 0)
+        })
+      switch object.backend {
+      case .uprobeMulti: try UprobeMultiBackend.attach(plan, into: &resources)
+      case .perfEvent: try PerfEventBackend.attach(plan, into: &resources)
       }
       return ProbeLink(
-        probe: probe, target: target, cookie: cookie, siteSpecIDs: siteSpecIDs, backend: backend,
-        object: program.object, allocator: support.allocator, resources: resources)
+        probe: probe, target: target, cookie: cookie, siteSpecIDs: siteSpecIDs, object: object,
+        support: support, resources: resources)
     } catch {
-      resources.release(to: support.allocator)
+      resources.release(to: support)
       throw error
     }
   }
 
   /// Steps 1–2: the sites of the probe, each ready to attach.
-  private func attachableSites() throws(USDTError) -> [Probe] {
+  private func attachableSites() throws(USDTError) -> (ELFFile, [Probe]) {
     let list = try ProbeList(path: probe.binary)
     let sites = list.sites(provider: probe.provider, name: probe.name)
     guard !sites.isEmpty else {
@@ -97,7 +105,7 @@ private struct Attacher {
         .kernelLacks("ref_ctr_offset"),
         "the probe has a semaphore, and this kernel cannot count it (needs Linux 4.20+)")
     }
-    return sites
+    return (list.file, sites)
   }
 
   /// Step 3: one spec per distinct argument string in this attach; returns each site's spec ID.
@@ -113,7 +121,7 @@ private struct Attacher {
         continue
       }
       let spec: [UInt8]
-      do {
+      do throws(USDTError) {
         spec = try SpecEncoder.encode(site.arguments ?? [], cookie: cookie, layout: support.layout)
       } catch {
         throw error.adding(hint: "The probe's arguments are \"\(site.note.arguments)\"")
@@ -128,21 +136,69 @@ private struct Attacher {
     return siteIDs
   }
 
-  /// Step 4, per-site backend: a uprobe perf event and a `bpf_link` carrying the spec ID.
-  private func attachPerfEvents(
-    sites: [Probe], specIDs: [Int32], pid: pid_t?, into resources: inout AttachResources
+  /// Step 4 (no-cookie mode): absolute IP → spec ID for every site. A position-independent
+  /// file sits at a different address in each process, so it needs a pid, as in libbpf.
+  private func registerInstructionPointers(
+    sites: [Probe], specIDs: [Int32], file: ELFFile, pid: pid_t?, support: USDTSupport,
+    into resources: inout AttachResources
   ) throws(USDTError) {
-    let pmuType = try KernelFeatures.uprobePMUType.get()
+    guard let ipMap = support.ipMapFD else {
+      throw USDTError(
+        .incompatibleBPFObject, "the BPF object has no \(BPFNames.ipToSpecIDMap) map",
+        hint: BPFNames.includeHint)
+    }
+    var maps: ProcessMaps?
+    if file.isSharedObjectOrPIE {
+      guard let pid else {
+        throw USDTError(
+          .kernelLacks("BPF cookie"),
+          "without BPF cookies a shared library or PIE can only be attached in one process",
+          errno: .notSupported, hint: "Pass Target.process(pid)")
+      }
+      maps = try ProcessMaps(pid: pid)
+    }
     for (site, specID) in zip(sites, specIDs) {
       guard let offset = site.fileOffset else { continue }
-      let perfEvent = try Syscalls.openUprobe(
-        pmuType: pmuType, path: probe.binary, offset: offset,
-        refCtrOffset: site.semaphoreOffset ?? 0, pid: pid ?? -1)
-      // The link holds its own reference to the perf event, so one fd per site is enough.
-      defer { Syscalls.close(perfEvent) }
-      let link = try Syscalls.createPerfEventLink(
-        program: program.fd, perfEvent: perfEvent, cookie: UInt64(specID))
-      resources.linkFDs.append(link)
+      var ip = site.address
+      if let maps {
+        guard let address = maps.address(ofFileOffset: offset, in: probe.binary, executable: true)
+        else {
+          throw USDTError(
+            .addressNotMapped, "the file is not mapped executable in process \(maps.pid)",
+            errno: .noSuchProcess, hint: "Check that the process loaded this exact file")
+        }
+        ip = address
+      }
+      let key = Int64(bitPattern: ip)
+      do throws(USDTError) {
+        try Syscalls.updateMapElement(
+          map: ipMap, key: key.littleEndianBytes, value: UInt32(bitPattern: specID).littleEndianBytes,
+          flags: 1 /* BPF_NOEXIST */)
+      } catch where error.errno == .fileExists {
+        throw USDTError(
+          .systemCall, "IP collision at 0x\(String(ip, radix: 16)): another link of this BPF object already traces this site",
+          errno: .fileExists,
+          hint: "Without BPF cookies one object can attach each site once; detach the other link or use a second object")
+      }
+      resources.ipMapKeys.append(key)
     }
   }
+}
+
+/// What a backend needs to create the uprobes of one attach.
+struct AttachPlan {
+  /// One uprobe to create.
+  struct Site {
+    /// File offset of the probe instruction.
+    var offset: UInt64
+    /// File offset of the semaphore, or 0 without one.
+    var semaphoreOffset: UInt64
+    /// The BPF cookie: the site's spec ID, or 0 in no-cookie mode.
+    var cookie: UInt64
+  }
+  var program: CInt
+  var path: String
+  /// `nil` for every process.
+  var pid: pid_t?
+  var sites: [Site]
 }

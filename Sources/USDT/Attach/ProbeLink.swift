@@ -9,14 +9,20 @@ struct AttachResources: Sendable {
   var linkFDs: [CInt] = []
   /// Spec IDs taken from the object's allocator.
   var specIDs: [Int32] = []
+  /// Keys this attach inserted into the IP → spec-ID map (no-cookie mode only).
+  var ipMapKeys: [Int64] = []
 
-  /// Closes every link (the kernel removes the uprobes and drops the semaphore counts) and
-  /// returns the spec IDs to the free list, in reverse order of creation.
-  mutating func release(to allocator: SpecAllocator) {
+  /// Closes every link (the kernel removes the uprobes and drops the semaphore counts),
+  /// deletes the IP-map entries and returns the spec IDs to the free list.
+  mutating func release(to support: USDTSupport) {
     for fd in linkFDs.reversed() { Syscalls.close(fd) }
-    allocator.release(specIDs)
+    if let ipMap = support.ipMapFD {
+      for key in ipMapKeys { Syscalls.deleteMapElement(map: ipMap, key: key.littleEndianBytes) }
+    }
+    support.allocator.release(specIDs)
     linkFDs = []
     specIDs = []
+    ipMapKeys = []
   }
 }
 
@@ -40,15 +46,16 @@ public final class ProbeLink: Sendable {
   public let siteSpecIDs: [Int32]
   /// How it was attached.
   public let backend: AttachBackend
+  /// The absolute instruction pointers registered for the sites (no-cookie mode only).
+  public let instructionPointers: [UInt64]
 
   private let object: BPFObject
-  private let allocator: SpecAllocator
+  private let support: USDTSupport
   private let resources: Mutex<AttachResources>
 
   init(
     probe: ProbeSelector, target: Target, cookie: UInt64, siteSpecIDs: [Int32],
-    backend: AttachBackend, object: BPFObject, allocator: SpecAllocator,
-    resources: AttachResources
+    object: BPFObject, support: USDTSupport, resources: AttachResources
   ) {
     self.probe = probe
     self.target = target
@@ -56,9 +63,10 @@ public final class ProbeLink: Sendable {
     self.siteCount = siteSpecIDs.count
     self.specIDs = resources.specIDs
     self.siteSpecIDs = siteSpecIDs
-    self.backend = backend
+    self.backend = object.backend
+    self.instructionPointers = resources.ipMapKeys.map { UInt64(bitPattern: $0) }
     self.object = object
-    self.allocator = allocator
+    self.support = support
     self.resources = Mutex(resources)
   }
 
@@ -67,8 +75,8 @@ public final class ProbeLink: Sendable {
 
   /// Removes every uprobe of this link and frees its spec IDs. Calling it again does nothing.
   public func detach() {
-    let allocator = allocator
-    resources.withLock { $0.release(to: allocator) }
+    let support = support
+    resources.withLock { $0.release(to: support) }
   }
 
   deinit { detach() }

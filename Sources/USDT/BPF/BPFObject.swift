@@ -1,4 +1,5 @@
 import CLibBPF
+import CUSDTShims
 import Glibc
 import Synchronization
 
@@ -15,11 +16,28 @@ public final class BPFObject: @unchecked Sendable {
   /// The object's USDT support (spec map, IP map, layout), found on first use.
   private let support = Mutex<Result<USDTSupport, USDTError>?>(nil)
 
+  /// How this object's USDT programs attach; fixed at load time.
+  public let backend: AttachBackend
+  /// How this object's programs find a site's spec; fixed at load time.
+  public let specLookup: SpecLookup
+
   /// How to prepare an object before it is loaded.
   public struct Options: Sendable {
     /// Entries of `__bpf_usdt_specs`; `nil` keeps what the object declares (256 with libbpf's header).
     public var specCapacity: Int?
-    public init(specCapacity: Int? = nil) { self.specCapacity = specCapacity }
+    /// Forces a backend; `nil` takes the best the kernel offers (uprobe_multi when it works).
+    public var backend: AttachBackend?
+    /// Forces a spec lookup; `nil` uses cookies when the kernel has them. `.ipMap` implies the
+    /// per-site backend, as in libbpf.
+    public var specLookup: SpecLookup?
+
+    public init(
+      specCapacity: Int? = nil, backend: AttachBackend? = nil, specLookup: SpecLookup? = nil
+    ) {
+      self.specCapacity = specCapacity
+      self.backend = backend
+      self.specLookup = specLookup
+    }
   }
 
   /// Opens and loads `path`.
@@ -35,7 +53,22 @@ public final class BPFObject: @unchecked Sendable {
     }
     self.handle = handle
     self.path = path
+    specLookup = options.specLookup ?? (KernelFeatures.hasBPFCookie ? .cookie : .ipMap)
+    backend =
+      specLookup == .ipMap
+      ? .perfEvent : options.backend ?? (KernelFeatures.hasUprobeMulti ? .uprobeMulti : .perfEvent)
     do throws(USDTError) {
+      if backend == .uprobeMulti {
+        // The kernel accepts a uprobe_multi link only for programs loaded for it.
+        var current = bpf_object__next_program(handle, nil)
+        while let program = current {
+          if String(cString: bpf_program__section_name(program)).hasPrefix("usdt") {
+            bpf_program__set_expected_attach_type(
+              program, bpf_attach_type(rawValue: UInt32(CUSDT_BPF_TRACE_UPROBE_MULTI)))
+          }
+          current = bpf_object__next_program(handle, program)
+        }
+      }
       if let capacity = options.specCapacity {
         guard let map = bpf_object__find_map_by_name(handle, BPFNames.specsMap) else {
           throw USDTError(

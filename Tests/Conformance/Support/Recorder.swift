@@ -21,8 +21,10 @@ final class Recorder {
     func signed(_ i: Int) -> Int64 { Int64(bitPattern: arguments[i]) }
   }
 
-  init(options: BPFObject.Options = .init()) throws {
-    object = try BPFObject(path: TestTargets.path("recorder.bpf.o"), options: options)
+  init(_ mode: AttachMode = .multi, specCapacity: Int? = nil) throws {
+    var options = mode.options
+    options.specCapacity = specCapacity
+    object = try BPFObject(path: TestTargets.path(mode.recorderObject), options: options)
   }
 
   func program(_ name: String) throws -> BPFProgram { try object.program(named: name) }
