@@ -7,9 +7,10 @@ swift test --filter Conformance 2>&1 | tee "$log" | grep -E '^(✔|✘|↳|􀢄|
 status=${PIPESTATUS[0]}
 echo
 echo "== conformance summary =="
-passed=$(grep -cE 'Test .* passed' "$log" || true)
-failed=$(grep -cE 'Test .* failed' "$log" || true)
-skipped=$(grep -cE 'Test .* (skipped|cancelled)' "$log" || true)
-echo "passed: $passed  failed: $failed  skipped: $skipped"
+passed=$(grep -cE '^✔ Test "' "$log" || true)
+failed=$(grep -cE '^✘ Test "' "$log" || true)
+skipped=$(grep -cE 'Test "[^"]*" (was skipped|was cancelled|skipped|cancelled)' "$log" || true)
+grep -E '^(✔|✘) Test run' "$log" || true
+echo "tests passed: $passed  failed: $failed  skipped or cancelled: $skipped"
 rm -f "$log"
 exit "$status"
