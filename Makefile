@@ -9,8 +9,11 @@ OUT         := TestTargets/out
 DEB_PACKAGES := libbpf-dev libelf-dev zlib1g-dev systemtap-sdt-dev pkg-config binutils gcc make
 BPF_CFLAGS  := -target bpf -mcpu=v3 -g -O2 -D$(ARCH_DEFINE) -I/usr/include/$(MULTIARCH) -Wall -Werror
 
-BPF_OBJECTS := $(OUT)/recorder.bpf.o $(OUT)/recorder-nocookie.bpf.o
+BPF_OBJECTS := $(foreach o,recorder autoattach-clang autoattach-gcc,$(OUT)/$(o).bpf.o $(OUT)/$(o)-nocookie.bpf.o)
 TARGETS     := $(OUT)/basic-gcc-O0 $(OUT)/basic-gcc-O2 $(OUT)/basic-clang-O2
+EXTRA_TARGETS :=
+include TestTargets/targets.mk
+TARGETS     += $(EXTRA_TARGETS)
 
 .PHONY: deps targets bpf build test conformance clean
 
@@ -35,11 +38,19 @@ $(OUT)/basic-clang-%: TestTargets/basic/basic.c | $(OUT)
 ## bpf: the BPF objects the suites load
 bpf: deps $(BPF_OBJECTS)
 
-$(OUT)/%.bpf.o: TestTargets/bpf/%.bpf.c | $(OUT)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+# Each object also comes as a -nocookie variant that looks specs up by IP (see recorder.h).
+NOCOOKIE = $(if $(findstring -nocookie,$@),-DUSDT_FORCE_NO_COOKIE)
 
-$(OUT)/recorder-nocookie.bpf.o: TestTargets/bpf/recorder.bpf.c | $(OUT)
-	$(CLANG) $(BPF_CFLAGS) -DUSDT_FORCE_NO_COOKIE -c $< -o $@
+$(OUT)/recorder.bpf.o $(OUT)/recorder-nocookie.bpf.o: TestTargets/bpf/recorder.bpf.c TestTargets/bpf/recorder.h | $(OUT)
+	$(CLANG) $(BPF_CFLAGS) $(NOCOOKIE) -c $< -o $@
+
+# Auto-attach sections name the traced files by absolute path.
+AUTOATTACH = $(CLANG) $(BPF_CFLAGS) $(NOCOOKIE) -DURANDOM_EXE='"$(abspath $(OUT))/urandom_read-$*"' \
+  -DURANDOM_LIB='"$(abspath $(OUT))/libsharedprobes-$*.so"' -c $< -o $@
+$(OUT)/autoattach-%-nocookie.bpf.o: TestTargets/bpf/autoattach.bpf.c TestTargets/bpf/recorder.h | $(OUT)
+	$(AUTOATTACH)
+$(OUT)/autoattach-%.bpf.o: TestTargets/bpf/autoattach.bpf.c TestTargets/bpf/recorder.h | $(OUT)
+	$(AUTOATTACH)
 
 $(OUT):
 	mkdir -p $@

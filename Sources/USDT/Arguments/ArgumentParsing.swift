@@ -7,10 +7,13 @@
 ///    splitting first makes that impossible.
 /// 2. ``parseArgument(_:architecture:index:)`` reads the architecture-neutral prefix
 ///    `[+|-]SIZE[f]@` (sign, size, float flag), as libbpf's `parse_usdt_spec` does.
-/// 3. The file's architecture's grammar (`X86` for x86-64 and i386, one file per architecture)
-///    decodes the operand and maps register names to `pt_regs` slots through its register table.
+/// 3. The file's architecture's grammar (`X86` for x86-64 and i386, `AArch64`, `ARM`, `RISCV`,
+///    `S390X`, `PowerPC`, `LoongArch`: one file per architecture) decodes the operand and maps
+///    register names to `pt_regs` slots through its register table.
 /// 4. The size is checked last, after the operand, as libbpf ≥ 1.2 does: `3@%ah` reports the
 ///    register, `3@%eax` the size.
+/// 5. On 32-bit targets an 8-byte value named by one register is refused: it lives in a register
+///    pair, and reading the one slot would silently return half of it.
 ///
 /// The architecture is the *file's* (`e_machine`), never the host's, so foreign binaries can be listed.
 public enum ArgumentParsing {
@@ -30,9 +33,10 @@ public enum ArgumentParsing {
   /// without arguments work even where no operand grammar exists yet.
   ///
   /// - Throws: ``USDTError`` with ``USDTError/argument`` and ``USDTError/input`` set to the failing
-  ///   argument: `.unsupportedOperand` (grammar, size, more than ``maxArguments`` arguments),
-  ///   `.unknownRegister`, `.unsupportedArchitecture`. Arguments are parsed in order and the first
-  ///   failure is thrown, as in libbpf.
+  ///   argument: `.unsupportedOperand` (grammar, size, an 8-byte register operand on a 32-bit
+  ///   target, more than ``maxArguments`` arguments), `.unknownRegister`,
+  ///   `.unsupportedArchitecture`. Arguments are parsed in order and the first failure is thrown,
+  ///   as in libbpf.
   public static func parse(
     _ arguments: String, architecture: Architecture
   ) throws(USDTError) -> [ArgumentSpec] {
@@ -58,7 +62,8 @@ public enum ArgumentParsing {
   /// - Parameters:
   ///   - index: the argument's 0-based position, recorded in any error.
   /// - Throws: ``USDTError`` with `argument: index` and `input: token`: `.unsupportedOperand` for a
-  ///   malformed prefix, operand or size (only 1, 2, 4, 8), `.unknownRegister` for a register that
+  ///   malformed prefix, operand or size (only 1, 2, 4, 8) or for an 8-byte value named by one
+  ///   register of a 32-bit target (a register pair), `.unknownRegister` for a register that
   ///   does not exist or that a uprobe cannot read, `.unsupportedArchitecture` where no grammar exists.
   public static func parseArgument(
     _ token: String, architecture: Architecture, index: Int
@@ -82,9 +87,35 @@ public enum ArgumentParsing {
       return try X86.operand(text, is64Bit: true)
     case .i386:
       return try X86.operand(text, is64Bit: false)
-    case .aarch64, .arm, .riscv64, .riscv32, .s390x, .ppc64le, .ppc64, .ppc, .loongarch64, .mips:
+    case .aarch64:
+      return try AArch64.operand(text)
+    case .arm:
+      return try ARM.operand(text)
+    case .riscv64:
+      return try RISCV.operand(text, is64Bit: true)
+    case .riscv32:
+      return try RISCV.operand(text, is64Bit: false)
+    case .s390x:
+      return try S390X.operand(text)
+    case .ppc64le, .ppc64:
+      return try PowerPC.operand(text, is64Bit: true)
+    case .ppc:
+      return try PowerPC.operand(text, is64Bit: false)
+    case .loongarch64:
+      return try LoongArch.operand(text)
+    case .mips:
       throw USDTError(
         .unsupportedArchitecture, "no argument parser for \(architecture.rawValue) yet")
+    }
+  }
+
+  /// Whether `pt_regs` slots are 4 bytes wide, so a 64-bit value occupies a pair of registers.
+  ///
+  /// mips has no grammar yet (and one `e_machine` for o32 and n64), so nothing reaches this for it.
+  static func hasFourByteRegisters(_ architecture: Architecture) -> Bool {
+    switch architecture {
+    case .i386, .arm, .riscv32, .ppc: true
+    case .x86_64, .aarch64, .riscv64, .s390x, .ppc64le, .ppc64, .loongarch64, .mips: false
     }
   }
 
@@ -176,15 +207,78 @@ public enum ArgumentParsing {
         .unsupportedOperand, "argument size \(prefix) is not 1, 2, 4 or 8",
         hint: "values wider than 8 bytes (e.g. a struct passed by value) cannot be read")
     }
+    // gcc names only the low register of a pair (`8@%eax` for edx:eax, `-8@r4` for r4:r5); the
+    // high half is in a register the note does not name. Memory and constants hold all 8 bytes.
+    if size == 8, hasFourByteRegisters(architecture), case .register(let register) = operand {
+      throw USDTError(
+        .unsupportedOperand,
+        "an 8-byte value in \(register.name) spans a register pair on "
+          + "\(architecture.rawValue); the 4-byte slot holds only half of it",
+        hint: "the note names only one register of the pair, so the value cannot be read whole")
+    }
     return ArgumentSpec(
       size: size, isSigned: isSigned, isFloat: isFloat, operand: operand,
       text: String(operandText))
   }
 
-  private static func trimmed(_ text: Substring) -> Substring {
+  /// The text without C `isspace` blanks around it.
+  static func trimmed(_ text: Substring) -> Substring {
     guard let first = text.firstIndex(where: { !isBlank($0) }),
       let last = text.lastIndex(where: { !isBlank($0) })
     else { return text[text.endIndex...] }
     return text[first...last]
+  }
+
+  // MARK: - Numbers and symbols shared by the grammars
+
+  /// A signed decimal or `0x` hexadecimal integer; `nil` if the text is not shaped like one.
+  ///
+  /// Hexadecimal is a deliberate leniency: libbpf reads `%ld` and refuses it, but hand-written
+  /// notes may use it and its meaning is unambiguous.
+  ///
+  /// - Throws: `.unsupportedOperand` if it is shaped like one but does not fit in `Int64`.
+  static func integer(_ text: Substring) throws(USDTError) -> Int64? {
+    var digits = text
+    var sign = ""
+    if let first = digits.first, first == "-" || first == "+" {
+      sign = first == "-" ? "-" : ""
+      digits = digits.dropFirst()
+    }
+    var radix = 10
+    if digits.hasPrefix("0x") || digits.hasPrefix("0X") {
+      radix = 16
+      digits = digits.dropFirst(2)
+    }
+    guard !digits.isEmpty, digits.allSatisfy({ $0.isHexDigit && (radix == 16 || $0.isNumber) })
+    else { return nil }
+    guard let value = Int64(sign + digits, radix: radix) else {
+      throw USDTError(.unsupportedOperand, "number \(text) does not fit in 64 bits")
+    }
+    return value
+  }
+
+  /// `sym`, `sym+N` or `sym-N`, a symbol as gas spells it (`[A-Za-z_.][A-Za-z0-9_.$]*`) with an
+  /// optional numeric addend; `nil` if the text is not shaped like one.
+  ///
+  /// - Throws: `.unsupportedOperand` if the addend does not fit in `Int64`.
+  static func symbolWithAddend(
+    _ text: Substring
+  ) throws(USDTError) -> (name: String, addend: Int64)? {
+    let end = text.dropFirst().firstIndex { $0 == "+" || $0 == "-" } ?? text.endIndex
+    let name = text[..<end]
+    guard let first = name.first, first.isASCII, first.isLetter || first == "_" || first == ".",
+      name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.$".contains($0)) })
+    else { return nil }
+    guard end < text.endIndex else { return (String(name), 0) }
+    guard let addend = try integer(text[end...]) else { return nil }
+    return (String(name), addend)
+  }
+
+  /// The decimal number after `prefix` in a register name (`x12` → 12), for explaining refusals.
+  static func number(in name: Substring, after prefix: String) -> Int? {
+    guard name.hasPrefix(prefix) else { return nil }
+    let digits = name.dropFirst(prefix.count)
+    guard !digits.isEmpty, digits.count <= 4, digits.allSatisfy(isDecimalDigit) else { return nil }
+    return Int(digits)
   }
 }

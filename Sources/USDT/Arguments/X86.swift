@@ -65,7 +65,7 @@ enum X86 {
     switch text.first {
     case "$":
       let immediate = text.dropFirst()
-      guard let value = try integer(immediate) else {
+      guard let value = try ArgumentParsing.integer(immediate) else {
         throw USDTError(
           .unsupportedOperand,
           "immediate \(text) is not an integer (symbolic immediates are not supported)")
@@ -161,7 +161,7 @@ enum X86 {
     var symbol: (name: String, relocation: String?)?
     for (isNegative, term) in terms(text) {
       let signed = isNegative ? "-" + term : String(term)
-      if let value = try integer(signed[...]) {
+      if let value = try ArgumentParsing.integer(signed[...]) {
         let (sum, overflow) = addend.addingReportingOverflow(value)
         guard !overflow else { throw USDTError(.unsupportedOperand, "displacement overflows 64 bits") }
         addend = sum
@@ -211,29 +211,6 @@ enum X86 {
     guard !relocation.isEmpty, relocation.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
     else { return nil }
     return (String(name), String(relocation))
-  }
-
-  /// A signed decimal or `0x` hexadecimal integer; `nil` if the text is not shaped like one.
-  ///
-  /// - Throws: `.unsupportedOperand` if it is shaped like one but does not fit in `Int64`.
-  private static func integer(_ text: Substring) throws(USDTError) -> Int64? {
-    var digits = text
-    var sign = ""
-    if let first = digits.first, first == "-" || first == "+" {
-      sign = first == "-" ? "-" : ""
-      digits = digits.dropFirst()
-    }
-    var radix = 10
-    if digits.hasPrefix("0x") || digits.hasPrefix("0X") {
-      radix = 16
-      digits = digits.dropFirst(2)
-    }
-    guard !digits.isEmpty, digits.allSatisfy({ $0.isHexDigit && (radix == 16 || $0.isNumber) })
-    else { return nil }
-    guard let value = Int64(sign + digits, radix: radix) else {
-      throw USDTError(.unsupportedOperand, "number \(text) does not fit in 64 bits")
-    }
-    return value
   }
 
   // MARK: - Registers

@@ -161,7 +161,7 @@ struct Attacher {
       guard let offset = site.fileOffset else { continue }
       var ip = site.address
       if let maps {
-        guard let address = maps.address(ofFileOffset: offset, in: probe.binary, executable: true)
+        guard let address = maps.address(ofFileOffset: offset, in: probe.binary, kind: .code)
         else {
           throw USDTError(
             .addressNotMapped, "the file is not mapped executable in process \(maps.pid)",

@@ -15,6 +15,17 @@ public struct ProcessMaps: Sendable {
     public var path: String
 
     public var isExecutable: Bool { permissions.dropFirst(2).first == "x" }
+    public var isWritable: Bool { permissions.dropFirst(1).first == "w" }
+  }
+
+  /// Which mapping of a file an address is wanted in. One file page can be mapped twice (lld's
+  /// `-z noseparate-code` maps the RELRO and the data page from one file page), so the kind of
+  /// mapping decides the answer.
+  public enum MappingKind: Sendable {
+    /// Executable mappings: probe sites.
+    case code
+    /// Writable private mappings, where the kernel counts semaphores (`valid_ref_ctr_vma`).
+    case data
   }
 
   public let pid: pid_t
@@ -48,13 +59,17 @@ public struct ProcessMaps: Sendable {
   }
 
   /// The run-time address of `fileOffset` of the file at `path` in this process, or `nil` when
-  /// no mapping of that file covers it. `executable` restricts the search to code mappings.
-  public func address(ofFileOffset fileOffset: UInt64, in path: String, executable: Bool = false)
+  /// no mapping of that kind of that file covers it.
+  public func address(ofFileOffset fileOffset: UInt64, in path: String, kind: MappingKind)
     -> UInt64?
   {
     let canonical = Self.canonicalPath(path, pid: pid)
     for mapping in mappings where mapping.path == canonical {
-      if executable && !mapping.isExecutable { continue }
+      switch kind {
+      case .code where !mapping.isExecutable: continue
+      case .data where !mapping.isWritable: continue
+      default: break
+      }
       let size = mapping.end &- mapping.start
       if fileOffset >= mapping.fileOffset && fileOffset - mapping.fileOffset < size {
         return mapping.start &+ (fileOffset - mapping.fileOffset)

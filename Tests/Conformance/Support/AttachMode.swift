@@ -19,8 +19,6 @@ enum AttachMode: String, CaseIterable, CustomTestStringConvertible, Sendable {
     }
   }
 
-  var recorderObject: String { self == .noCookie ? "recorder-nocookie.bpf.o" : "recorder.bpf.o" }
-
   /// Without cookies a position-independent file can only be attached in one process.
   func everyProcessOrOnly(_ pid: Int32) -> Target {
     self == .noCookie ? .process(pid) : .allProcesses

@@ -32,3 +32,8 @@ struct PrivilegedTrait: TestTrait, SuiteTrait, TestScoping {
 extension Trait where Self == PrivilegedTrait {
   static var privileged: Self { Self() }
 }
+
+/// Every conformance suite, one after another: they attach to the same files and count the
+/// process's BPF fds, so two suites must never run at once.
+@Suite(.privileged, .serialized)
+enum Conformance {}

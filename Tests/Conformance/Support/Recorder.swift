@@ -21,10 +21,12 @@ final class Recorder {
     func signed(_ i: Int) -> Int64 { Int64(bitPattern: arguments[i]) }
   }
 
-  init(_ mode: AttachMode = .multi, specCapacity: Int? = nil) throws {
+  /// Loads `TestTargets/out/<object>.bpf.o`, or its `-nocookie` build in no-cookie mode.
+  init(_ mode: AttachMode = .multi, object name: String = "recorder", specCapacity: Int? = nil) throws {
     var options = mode.options
     options.specCapacity = specCapacity
-    object = try BPFObject(path: TestTargets.path(mode.recorderObject), options: options)
+    let file = name + (mode == .noCookie ? "-nocookie" : "") + ".bpf.o"
+    object = try BPFObject(path: TestTargets.path(file), options: options)
   }
 
   func program(_ name: String) throws -> BPFProgram { try object.program(named: name) }

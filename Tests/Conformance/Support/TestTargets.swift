@@ -22,8 +22,3 @@ enum TestTargets {
     var description: String { "\(path) is missing: run `make targets bpf` first" }
   }
 }
-
-/// The number of open fds of this process; a leak shows as a difference.
-func openFDCount() -> Int {
-  (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
-}

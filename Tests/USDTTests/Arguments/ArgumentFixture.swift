@@ -19,6 +19,7 @@ struct ArgumentFixture: Sendable, CustomTestStringConvertible {
   var expected: Expected
   /// The reference row (`arguments.md` §7), or `E+ …` for an added case.
   var reference: String
+  var file: String
   var line: Int
 
   var testDescription: String { "\(architecture.rawValue) \(input)  [\(reference)]" }
@@ -26,6 +27,9 @@ struct ArgumentFixture: Sendable, CustomTestStringConvertible {
   struct LoadError: Error, CustomStringConvertible {
     var description: String
   }
+
+  /// Every table in `Fixtures/arguments/`, one per architecture file in `Sources/USDT/Arguments/`.
+  static let files = ["x86", "aarch64", "arm", "riscv", "s390x", "powerpc", "loongarch"]
 
   /// Loads `Fixtures/arguments/<name>.tsv` from the test bundle.
   static func rows(_ name: String) throws -> [ArgumentFixture] {
@@ -85,9 +89,59 @@ struct ArgumentFixture: Sendable, CustomTestStringConvertible {
       rows.append(
         ArgumentFixture(
           architecture: architecture, input: input, expected: expected, reference: ref,
-          line: number + 1))
+          file: file, line: number + 1))
     }
     return rows
+  }
+
+  /// Checks the row against the parser, alone and as a whole argument string.
+  ///
+  /// The contract every architecture's table is held to: a decoded row gives exactly the
+  /// fixture's spec both ways; an error row throws its kind, naming argument 0 and the input.
+  func verify() throws {
+    let comment: Comment = "\(file) line \(line)"
+    switch expected {
+    case .spec(let size, let isSigned, let isFloat, let operand):
+      let spec = try ArgumentParsing.parseArgument(input, architecture: architecture, index: 0)
+      #expect(spec.operand == operand, comment)
+      #expect(spec.size == size, comment)
+      #expect(spec.isSigned == isSigned, comment)
+      #expect(spec.isFloat == isFloat, comment)
+      // A whole string holding only this argument gives the same spec.
+      #expect(try ArgumentParsing.parse(input, architecture: architecture) == [spec], comment)
+    case .error(let kind):
+      let error = #expect(throws: USDTError.self, comment) {
+        try ArgumentParsing.parseArgument(input, architecture: architecture, index: 0)
+      }
+      #expect(error?.kind == kind, comment)
+      #expect(error?.argument == 0, comment)
+      #expect(error?.input == input, comment)
+      let whole = #expect(throws: USDTError.self, comment) {
+        try ArgumentParsing.parse(input, architecture: architecture)
+      }
+      #expect(whole?.kind == kind, comment)
+    }
+  }
+
+  /// Checks a register table slot by slot against the reference's §4: every name parses to its
+  /// slot's canonical register (the first name), and the table holds no other names.
+  ///
+  /// - Parameter spelling: how a name is written as a whole argument (`"8@%\(name)"`, `"8@$\(name)"`).
+  static func verifyRegisters(
+    _ slots: [(offset: Int, names: [String])], table: [String: Register],
+    architecture: Architecture, spelling: (String) -> String
+  ) throws {
+    var count = 0
+    for slot in slots {
+      let expected = Register(name: slot.names[0], offset: slot.offset)
+      for name in slot.names {
+        #expect(table[name] == expected, "\(name)")
+        let spec = try ArgumentParsing.parseArgument(spelling(name), architecture: architecture, index: 0)
+        #expect(spec.operand == .register(expected), "\(name)")
+        count += 1
+      }
+    }
+    #expect(table.count == count, "no names beyond the reference's table")
   }
 
   static let errorKinds: [String: USDTError.Kind] = [

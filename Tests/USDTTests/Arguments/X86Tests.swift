@@ -7,31 +7,7 @@ import Testing
 @Suite("x86 arguments")
 struct X86Tests {
   @Test("one argument decodes as the fixture says", arguments: try ArgumentFixture.rows("x86"))
-  func fixture(_ row: ArgumentFixture) throws {
-    let comment: Comment = "x86.tsv line \(row.line)"
-    switch row.expected {
-    case .spec(let size, let isSigned, let isFloat, let operand):
-      let spec = try ArgumentParsing.parseArgument(
-        row.input, architecture: row.architecture, index: 0)
-      #expect(spec.operand == operand, comment)
-      #expect(spec.size == size, comment)
-      #expect(spec.isSigned == isSigned, comment)
-      #expect(spec.isFloat == isFloat, comment)
-      // A whole string holding only this argument gives the same spec.
-      #expect(try ArgumentParsing.parse(row.input, architecture: row.architecture) == [spec], comment)
-    case .error(let kind):
-      let error = #expect(throws: USDTError.self, comment) {
-        try ArgumentParsing.parseArgument(row.input, architecture: row.architecture, index: 0)
-      }
-      #expect(error?.kind == kind, comment)
-      #expect(error?.argument == 0, comment)
-      #expect(error?.input == row.input, comment)
-      let whole = #expect(throws: USDTError.self, comment) {
-        try ArgumentParsing.parse(row.input, architecture: row.architecture)
-      }
-      #expect(whole?.kind == kind, comment)
-    }
-  }
+  func fixture(_ row: ArgumentFixture) throws { try row.verify() }
 
   /// §4 of the reference, slot by slot: every alias lands in the canonical register's slot.
   static let x86_64Slots: [(offset: Int, names: [String])] = [
