@@ -44,8 +44,10 @@ $(TT_SHLIB_USERS): $(OUT)/sharedlib_user-%: $(TT_DIR)/urandom/sharedlib_user.c $
 $(OUT)/multispec: $(TT_DIR)/multispec/multispec.c | $(OUT)
 	gcc $(TT_CFLAGS) -o $@ $<
 
+# Not position-independent: its sites have one address in every process, so the no-cookie
+# (IP map) path can attach it for every process, as libbpf does for ET_EXEC files.
 $(OUT)/pidfilter: $(TT_DIR)/pidfilter/pidfilter.c | $(OUT)
-	gcc $(TT_CFLAGS) -pthread -o $@ $<
+	gcc $(TT_CFLAGS) -no-pie -pthread -o $@ $<
 
 $(OUT)/manysites: $(TT_DIR)/manysites/manysites.c | $(OUT)
 	gcc $(TT_CFLAGS) -o $@ $<

@@ -34,9 +34,21 @@ final class TargetProcess {
 
   /// Fires the target's probes once with `x` and waits until they have run.
   func fire(_ x: Int) throws {
-    try send("fire \(x)\n")
+    try run("fire \(x)", expecting: "fired \(x)")
+  }
+
+  /// Sends one command and returns its one-line reply, which must start with `prefix`.
+  @discardableResult
+  func run(_ command: String, expecting prefix: String) throws -> String {
+    try send(command + "\n")
     let line = try readLine()
-    guard line == "fired \(x)" else { throw ProtocolError(message: "expected fired \(x), got \(line)") }
+    guard line.hasPrefix(prefix) else { throw ProtocolError(message: "\(command): expected \(prefix)…, got \(line)") }
+    return line
+  }
+
+  /// The integer after `key=` in a reply line (`child pid=123` → 123 for `pid`).
+  static func value(_ key: String, in line: String) -> Int32? {
+    line.split(separator: " ").first { $0.hasPrefix(key + "=") }.flatMap { Int32($0.dropFirst(key.count + 1)) }
   }
 
   func send(_ text: String) throws {
