@@ -7,6 +7,7 @@ let package = Package(
   products: [
     .library(name: "USDT", targets: ["USDT"]),
     .executable(name: "usdt", targets: ["USDTCommand"]),
+    .executable(name: "usdt-bench", targets: ["USDTBench"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -25,6 +26,7 @@ let package = Package(
       name: "USDTCommand",
       dependencies: ["USDT", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Sources/usdt"),
+    .executableTarget(name: "USDTBench", dependencies: ["USDT"], path: "Benchmarks/USDTBench"),
     .testTarget(name: "USDTTests", dependencies: ["USDT"], resources: [.copy("Fixtures")]),
     .testTarget(name: "Conformance", dependencies: ["USDT"]),
   ]
