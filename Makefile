@@ -10,7 +10,7 @@ DEB_PACKAGES := libbpf-dev libelf-dev zlib1g-dev systemtap-sdt-dev pkg-config bi
 BPF_CFLAGS  := -target bpf -mcpu=v3 -g -O2 -D$(ARCH_DEFINE) -I/usr/include/$(MULTIARCH) -Wall -Werror
 
 BPF_OBJECTS := $(foreach o,recorder autoattach-clang autoattach-gcc,$(OUT)/$(o).bpf.o $(OUT)/$(o)-nocookie.bpf.o)
-TARGETS     := $(OUT)/basic-gcc-O0 $(OUT)/basic-gcc-O2 $(OUT)/basic-clang-O2
+TARGETS     := $(OUT)/basic-gcc-O0 $(OUT)/basic-gcc-O2 $(OUT)/basic-clang-O2 $(OUT)/optimized
 EXTRA_TARGETS :=
 include TestTargets/targets.mk
 TARGETS     += $(EXTRA_TARGETS)
@@ -34,6 +34,9 @@ $(OUT)/basic-gcc-%: TestTargets/basic/basic.c | $(OUT)
 	gcc -$* -g -o $@ $<
 $(OUT)/basic-clang-%: TestTargets/basic/basic.c | $(OUT)
 	$(CLANG) -$* -g -o $@ $<
+
+$(OUT)/optimized: TestTargets/optimized/optimized.c | $(OUT)
+	gcc -O2 -g -Wall -o $@ $<
 
 ## bpf: the BPF objects the suites load
 bpf: deps $(BPF_OBJECTS)

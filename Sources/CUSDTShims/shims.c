@@ -1,5 +1,6 @@
 #include "CUSDTShims.h"
 
+#include <errno.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,6 +16,15 @@ int CUSDT_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int 
 
 int CUSDT_bpf(int cmd, void *attr, unsigned int size) {
   return (int)syscall(__NR_bpf, cmd, attr, size);
+}
+
+int CUSDT_uprobe_syscall(void) {
+#if defined(__x86_64__)
+  return (int)syscall(336);
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
 }
 
 int CUSDT_ioctl(int fd, unsigned long request, unsigned long argument) {

@@ -83,9 +83,10 @@ struct ArgumentListing: Encodable {
   var offset: Int64?
   var value: Int64?
   var symbol: String?
+  var reason: String?
 
   enum CodingKeys: String, CodingKey {
-    case size, signed, float, operand, kind, register, index, scale, offset, value, symbol
+    case size, signed, float, operand, kind, register, index, scale, offset, value, symbol, reason
     case registerOffset = "register_offset"
     case indexOffset = "index_offset"
   }
@@ -120,6 +121,9 @@ struct ArgumentListing: Encodable {
       kind = "symbol"
       symbol = name
       offset = displacement
+    case .unavailable(let why):
+      kind = "unavailable"
+      reason = why
     }
   }
 }
@@ -143,6 +147,8 @@ extension ArgumentSpec {
       return "memory [\(basePart)\(index.name)*\(scale)\(offset == 0 ? "" : signed(offset))]"
     case .symbol(let name, let offset):
       return "memory [\(name)\(offset == 0 ? "" : signed(offset))]"
+    case .unavailable(let reason):
+      return "unavailable (\(text): \(reason))"
     }
   }
 }

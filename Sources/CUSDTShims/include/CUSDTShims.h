@@ -54,6 +54,10 @@ int CUSDT_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int 
 /// bpf(2) has no libc wrapper; `attr` points at the command's part of `union bpf_attr`.
 int CUSDT_bpf(int cmd, void *attr, unsigned int size);
 
+/// The x86-64 uprobe syscall (number 336), called outside a uprobe trampoline to learn whether
+/// the kernel can optimize uprobes on nop combos: Linux 6.18 answers ENXIO ("nop5 era").
+int CUSDT_uprobe_syscall(void);
+
 /// ioctl(2) is variadic.
 int CUSDT_ioctl(int fd, unsigned long request, unsigned long argument);
 

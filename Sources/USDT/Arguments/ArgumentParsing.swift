@@ -53,6 +53,52 @@ public enum ArgumentParsing {
     return specs
   }
 
+  /// Parses a whole argument string, marking each argument that cannot be read as unavailable
+  /// instead of failing the probe: libbpf refuses the whole probe, bcc drops the argument and
+  /// shifts the rest; here the probe attaches, the other arguments keep their positions, and
+  /// only the unreadable one reports an error.
+  ///
+  /// - Returns: one spec per argument, where an unreadable one has operand ``Operand/unavailable(reason:)``
+  ///   and whatever size, sign and float flag its prefix gave (8 bytes, unsigned when even that
+  ///   is unreadable), plus the error for each such argument.
+  /// - Throws: only for the string as a whole: more than ``maxArguments`` arguments.
+  public static func parseEach(
+    _ arguments: String, architecture: Architecture
+  ) throws(USDTError) -> (specs: [ArgumentSpec], unavailable: [USDTError]) {
+    if arguments.first == ":" { return ([], []) }
+    var specs: [ArgumentSpec] = []
+    var unavailable: [USDTError] = []
+    for (index, token) in tokens(arguments).enumerated() {
+      guard index < maxArguments else {
+        throw USDTError(
+          .unsupportedOperand, "more than \(maxArguments) arguments", argument: index,
+          input: String(token), hint: "libbpf's spec holds at most \(maxArguments) arguments")
+      }
+      do throws(USDTError) {
+        specs.append(try parseArgument(String(token), architecture: architecture, index: index))
+      } catch {
+        unavailable.append(error)
+        specs.append(unavailableSpec(token, reason: error.message))
+      }
+    }
+    return (specs, unavailable)
+  }
+
+  /// The spec of an argument that cannot be read, keeping what its prefix says.
+  private static func unavailableSpec(_ token: Substring, reason: String) -> ArgumentSpec {
+    let parts = token.split(separator: "@", maxSplits: 1)
+    var prefix = trimmed(parts.first ?? "")
+    let isSigned = prefix.first == "-"
+    if prefix.first == "-" || prefix.first == "+" { prefix = prefix.dropFirst() }
+    let isFloat = prefix.last == "f"
+    if isFloat { prefix = prefix.dropLast() }
+    let size = Int(prefix).flatMap { [1, 2, 4, 8].contains($0) ? $0 : nil }
+    return ArgumentSpec(
+      size: size ?? 8, isSigned: size != nil && isSigned, isFloat: size != nil && isFloat,
+      operand: .unavailable(reason: reason),
+      text: parts.count == 2 ? String(trimmed(parts[1])) : String(token))
+  }
+
   /// Parses one argument token `[+|-]SIZE[f]@OPERAND`.
   ///
   /// A leading `-` means signed; `+` or no sign means unsigned (libbpf's `%d` accepts `+`). `f`
@@ -206,6 +252,12 @@ public enum ArgumentParsing {
       throw USDTError(
         .unsupportedOperand, "argument size \(prefix) is not 1, 2, 4 or 8",
         hint: "values wider than 8 bytes (e.g. a struct passed by value) cannot be read")
+    }
+    if case .register(let register) = operand, X86.highByteRegisters.contains(register.name),
+      size != 1
+    {
+      throw USDTError(
+        .unsupportedOperand, "%\(register.name) holds one byte, but the argument is \(size) bytes")
     }
     // gcc names only the low register of a pair (`8@%eax` for edx:eax, `-8@r4` for r4:r5); the
     // high half is in a register the note does not name. Memory and constants hold all 8 bytes.

@@ -55,4 +55,7 @@ public enum Operand: Sendable, Hashable {
   case indexed(base: Register?, index: Register, scale: Int, offset: Int64)
   /// The value is in memory at the address of a symbol plus an offset (`sym+8(%rip)`).
   case symbol(name: String, offset: Int64)
+  /// The value cannot be read at a uprobe (a vector register, thread-local storage, text no
+  /// grammar knows). The probe still attaches; reading this one argument fails.
+  case unavailable(reason: String)
 }

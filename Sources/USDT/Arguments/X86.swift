@@ -29,9 +29,10 @@
 enum X86 {
   /// x86-64 `struct pt_regs` (168 bytes) slots and every name a compiler may print for them.
   ///
-  /// `ah`/`bh`/`ch`/`dh` are missing on purpose: they are bits 8–15 of a slot, which the
-  /// truncating spec cannot express. `orig_rax` (120), `cs`, `eflags` and `ss` are never
-  /// printed for an argument and are refused, as in libbpf.
+  /// `ah`/`bh`/`ch`/`dh` are bits 8–15 of a slot. x86 is little-endian, so reading the slot from
+  /// one byte further on puts them in the low byte, where a 1-byte argument's truncation keeps
+  /// them: they are their own "slot" at offset + 1 (libbpf refuses them). `orig_rax` (120),
+  /// `cs`, `eflags` and `ss` are never printed for an argument and are refused, as in libbpf.
   static let registers: [String: Register] = ArgumentParsing.registerTable([
     (0, ["r15", "r15d", "r15w", "r15b"]),
     (8, ["r14", "r14d", "r14w", "r14b"]),
@@ -50,7 +51,11 @@ enum X86 {
     (112, ["rdi", "edi", "di", "dil"]),
     (128, ["rip", "eip"]),
     (152, ["rsp", "esp", "sp", "spl"]),
+    (41, ["bh"]), (81, ["ah"]), (89, ["ch"]), (97, ["dh"]),
   ])
+
+  /// Registers that hold bits 8–15 of a slot, valid only for 1-byte arguments.
+  static let highByteRegisters: Set<String> = ["ah", "bh", "ch", "dh"]
 
   /// Decodes one operand (the text after `@`, already trimmed).
   ///
@@ -232,10 +237,6 @@ enum X86 {
     if let colon = name.firstIndex(of: ":") {
       return "segment-relative operand (%\(name[..<colon]):, thread-local storage); "
         + "segment bases are not in pt_regs, so a uprobe cannot read it"
-    }
-    if ["ah", "bh", "ch", "dh"].contains(name) {
-      return "high-byte registers (%ah, %bh, %ch, %dh) are bits 8-15 of a slot, "
-        + "which an argument spec (a truncation of the whole slot) cannot express"
     }
     let isVector =
       ["xmm", "ymm", "zmm", "mm", "k"].contains { prefix in

@@ -51,20 +51,22 @@ struct Attacher {
     let support = try object.usdtSupport()
     let pid = try target.resolvedPID()
     let (file, sites) = try attachableSites()
+    let placements = place(sites, in: file)
 
     var resources = AttachResources()
     do throws(USDTError) {
-      let siteSpecIDs = try writeSpecs(for: sites, support: support, into: &resources)
+      let (siteSpecIDs, unavailable) = try writeSpecs(
+        for: sites, placements: placements, file: file, support: support, into: &resources)
       if object.specLookup == .ipMap {
         try registerInstructionPointers(
-          sites: sites, specIDs: siteSpecIDs, file: file, pid: pid, support: support,
+          placements: placements, specIDs: siteSpecIDs, file: file, pid: pid, support: support,
           into: &resources)
       }
       let plan = AttachPlan(
         program: program.fd, path: probe.binary, pid: pid,
-        sites: zip(sites, siteSpecIDs).map { site, specID in
+        sites: zip(zip(sites, placements), siteSpecIDs).map { sitePlacement, specID in
           AttachPlan.Site(
-            offset: site.fileOffset ?? 0, semaphoreOffset: site.semaphoreOffset ?? 0,
+            offset: sitePlacement.1.offset, semaphoreOffset: sitePlacement.0.semaphoreOffset ?? 0,
             cookie: object.specLookup == .cookie ? UInt64(specID) : 0)
         })
       switch object.backend {
@@ -72,8 +74,9 @@ struct Attacher {
       case .perfEvent: try PerfEventBackend.attach(plan, into: &resources)
       }
       return ProbeLink(
-        probe: probe, target: target, cookie: cookie, siteSpecIDs: siteSpecIDs, object: object,
-        support: support, resources: resources)
+        probe: probe, target: target, cookie: cookie, siteSpecIDs: siteSpecIDs,
+        siteAddresses: placements.map(\.address),
+        unavailableArguments: unavailable, object: object, support: support, resources: resources)
     } catch {
       resources.release(to: support)
       throw error
@@ -108,38 +111,65 @@ struct Attacher {
     return (list.file, sites)
   }
 
-  /// Step 3: one spec per distinct argument string in this attach; returns each site's spec ID.
+  /// Where each site's uprobe goes: the note's address, or one byte on for an optimizable nop
+  /// combo (NopCombo.swift).
+  private func place(_ sites: [Probe], in file: ELFFile) -> [Placement] {
+    var code = CodeBytes(file: file)
+    let optimization = KernelFeatures.nopOptimization
+    return sites.map { site in
+      let shift = NopCombo.shift(for: site, in: &code, optimization: optimization)
+      return Placement(offset: (site.fileOffset ?? 0) + shift, address: site.address + shift)
+    }
+  }
+
+  /// Step 3: one spec per distinct argument string in this attach (per site when an argument is
+  /// symbol-relative, since its displacement depends on the site); returns each site's spec ID
+  /// and the arguments that could only be marked unavailable.
   private func writeSpecs(
-    for sites: [Probe], support: USDTSupport, into resources: inout AttachResources
-  ) throws(USDTError) -> [Int32] {
-    var idByArguments: [String: Int32] = [:]
+    for sites: [Probe], placements: [Placement], file: ELFFile, support: USDTSupport,
+    into resources: inout AttachResources
+  ) throws(USDTError) -> ([Int32], [USDTError]) {
+    var idByKey: [String: Int32] = [:]
     var siteIDs: [Int32] = []
+    var unavailable: [Int: USDTError] = [:]
+    var symbols: SymbolResolver?
     siteIDs.reserveCapacity(sites.count)
-    for site in sites {
-      if let id = idByArguments[site.note.arguments] {
+    for (site, placement) in zip(sites, placements) {
+      var arguments = site.arguments ?? []
+      var key = site.note.arguments
+      if arguments.contains(where: \.operand.isSymbol) {
+        if symbols == nil { symbols = SymbolResolver(file: file) }
+        arguments = symbols?.resolve(arguments, at: placement.address) ?? arguments
+        key += "@\(placement.address)"
+      }
+      if let id = idByKey[key] {
         siteIDs.append(id)
         continue
       }
-      let spec: [UInt8]
+      let spec: SpecEncoder.Encoded
       do throws(USDTError) {
-        spec = try SpecEncoder.encode(site.arguments ?? [], cookie: cookie, layout: support.layout)
+        spec = try SpecEncoder.encode(
+          arguments, cookie: cookie, layout: support.layout,
+          strict: program.object.rejectsUnreadableArguments)
       } catch {
         throw error.adding(hint: "The probe's arguments are \"\(site.note.arguments)\"")
       }
+      for error in spec.unavailable { unavailable[error.argument ?? 0] = error }
       let id = try support.allocator.allocate()
       resources.specIDs.append(id)
       try Syscalls.updateMapElement(
-        map: support.specMapFD, key: id.littleEndianBytes, value: spec, flags: 0)
-      idByArguments[site.note.arguments] = id
+        map: support.specMapFD, key: id.littleEndianBytes, value: spec.bytes, flags: 0)
+      idByKey[key] = id
       siteIDs.append(id)
     }
-    return siteIDs
+    let errors = unavailable.keys.sorted().compactMap { unavailable[$0] }
+    return (siteIDs, errors.map { $0.adding(binary: probe.binary, probe: probe.qualifiedName) })
   }
 
   /// Step 4 (no-cookie mode): absolute IP → spec ID for every site. A position-independent
   /// file sits at a different address in each process, so it needs a pid, as in libbpf.
   private func registerInstructionPointers(
-    sites: [Probe], specIDs: [Int32], file: ELFFile, pid: pid_t?, support: USDTSupport,
+    placements: [Placement], specIDs: [Int32], file: ELFFile, pid: pid_t?, support: USDTSupport,
     into resources: inout AttachResources
   ) throws(USDTError) {
     guard let ipMap = support.ipMapFD else {
@@ -157,11 +187,10 @@ struct Attacher {
       }
       maps = try ProcessMaps(pid: pid)
     }
-    for (site, specID) in zip(sites, specIDs) {
-      guard let offset = site.fileOffset else { continue }
-      var ip = site.address
+    for (placement, specID) in zip(placements, specIDs) {
+      var ip = placement.address
       if let maps {
-        guard let address = maps.address(ofFileOffset: offset, in: probe.binary, kind: .code)
+        guard let address = maps.address(ofFileOffset: placement.offset, in: probe.binary, kind: .code)
         else {
           throw USDTError(
             .addressNotMapped, "the file is not mapped executable in process \(maps.pid)",
@@ -183,6 +212,12 @@ struct Attacher {
       resources.ipMapKeys.append(key)
     }
   }
+}
+
+/// Where one site's uprobe sits: its file offset and link-time address.
+struct Placement {
+  var offset: UInt64
+  var address: UInt64
 }
 
 /// What a backend needs to create the uprobes of one attach.

@@ -62,6 +62,28 @@ public enum KernelFeatures {
     return errno(pid: 0) == EBADF && errno(pid: -1) == EINVAL
   }()
 
+  /// What the x86-64 uprobe syscall says about optimized uprobes on nop combos.
+  public enum NopOptimization: Sendable, Equatable {
+    /// No uprobe syscall (not x86-64, or an older kernel): probes stay on the 1-byte nop.
+    case unavailable
+    /// The syscall answers `ENXIO` (Linux 6.18, libbpf 1.7's test): a uprobe placed on the
+    /// 5-byte nop after the note's nop is rewritten into a call after its first hit.
+    case nop5
+    /// Any other answer: a newer kernel, whose optimizer targets the 10-byte nop combo
+    /// (libbpf's 2026-07 tree). Not measurable here.
+    case nop10(errno: Int32)
+  }
+
+  /// Probed once: call the uprobe syscall outside a trampoline and read the errno, as libbpf does.
+  public static let nopOptimization: NopOptimization = {
+    guard hostArchitecture == .x86_64, CUSDT_uprobe_syscall() < 0 else { return .unavailable }
+    switch Glibc.errno {
+    case ENOSYS: return .unavailable
+    case ENXIO: return .nop5
+    case let other: return .nop10(errno: other)
+    }
+  }()
+
   /// The architecture this process runs on, which attach needs: register offsets point into
   /// the running kernel's `struct pt_regs`.
   public static let hostArchitecture: Architecture? = {

@@ -44,8 +44,14 @@ public final class ProbeLink: Sendable {
   public let specIDs: [Int32]
   /// The BPF cookie (spec ID) of each site, in note order.
   public let siteSpecIDs: [Int32]
+  /// The link-time address each site's uprobe sits on, in note order: the note's address, or
+  /// one byte on where an x86-64 nop combo lets the kernel optimize the uprobe.
+  public let siteAddresses: [UInt64]
   /// How it was attached.
   public let backend: AttachBackend
+  /// Arguments the BPF program will not be able to read (it gets an error for those alone),
+  /// with the reason; empty when every argument decodes.
+  public let unavailableArguments: [USDTError]
   /// The absolute instruction pointers registered for the sites (no-cookie mode only).
   public let instructionPointers: [UInt64]
 
@@ -55,8 +61,11 @@ public final class ProbeLink: Sendable {
 
   init(
     probe: ProbeSelector, target: Target, cookie: UInt64, siteSpecIDs: [Int32],
-    object: BPFObject, support: USDTSupport, resources: AttachResources
+    siteAddresses: [UInt64], unavailableArguments: [USDTError], object: BPFObject, support: USDTSupport,
+    resources: AttachResources
   ) {
+    self.unavailableArguments = unavailableArguments
+    self.siteAddresses = siteAddresses
     self.probe = probe
     self.target = target
     self.cookie = cookie

@@ -20,6 +20,8 @@ public final class BPFObject: @unchecked Sendable {
   public let backend: AttachBackend
   /// How this object's programs find a site's spec; fixed at load time.
   public let specLookup: SpecLookup
+  /// Whether a probe with an unreadable argument is refused (libbpf's behaviour).
+  public let rejectsUnreadableArguments: Bool
 
   /// How to prepare an object before it is loaded.
   public struct Options: Sendable {
@@ -30,13 +32,18 @@ public final class BPFObject: @unchecked Sendable {
     /// Forces a spec lookup; `nil` uses cookies when the kernel has them. `.ipMap` implies the
     /// per-site backend, as in libbpf.
     public var specLookup: SpecLookup?
+    /// Refuse a probe when one of its arguments cannot be read, as libbpf does. By default the
+    /// probe attaches and only that argument fails to read (``ProbeLink/unavailableArguments``).
+    public var rejectsUnreadableArguments: Bool
 
     public init(
-      specCapacity: Int? = nil, backend: AttachBackend? = nil, specLookup: SpecLookup? = nil
+      specCapacity: Int? = nil, backend: AttachBackend? = nil, specLookup: SpecLookup? = nil,
+      rejectsUnreadableArguments: Bool = false
     ) {
       self.specCapacity = specCapacity
       self.backend = backend
       self.specLookup = specLookup
+      self.rejectsUnreadableArguments = rejectsUnreadableArguments
     }
   }
 
@@ -53,6 +60,7 @@ public final class BPFObject: @unchecked Sendable {
     }
     self.handle = handle
     self.path = path
+    rejectsUnreadableArguments = options.rejectsUnreadableArguments
     specLookup = options.specLookup ?? (KernelFeatures.hasBPFCookie ? .cookie : .ipMap)
     backend =
       specLookup == .ipMap

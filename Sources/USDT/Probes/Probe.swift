@@ -14,8 +14,11 @@ public struct Probe: Sendable {
   public let semaphoreAddress: UInt64?
   /// The semaphore's file offset, which the kernel counts on (`ref_ctr_offset`).
   public let semaphoreOffset: UInt64?
-  /// The parsed arguments, or `nil` when the string could not be parsed (see ``problems``).
+  /// The parsed arguments, or `nil` when the string as a whole could not be parsed (see
+  /// ``problems``). An argument that cannot be read has operand ``Operand/unavailable(reason:)``.
   public let arguments: [ArgumentSpec]?
+  /// Why each unavailable argument cannot be read; such a probe still attaches.
+  public let unavailableArguments: [USDTError]
   /// Why this site cannot be attached, if it cannot; empty when it can.
   public let problems: [USDTError]
 
@@ -53,9 +56,12 @@ public struct Probe: Sendable {
       semaphoreAddress = nil
       semaphoreOffset = nil
     }
+    var unavailable: [USDTError] = []
     if let architecture = file.architecture {
       do {
-        arguments = try ArgumentParsing.parse(note.arguments, architecture: architecture)
+        let parsed = try ArgumentParsing.parseEach(note.arguments, architecture: architecture)
+        arguments = parsed.specs
+        unavailable = parsed.unavailable.map(context)
       } catch {
         arguments = nil
         problems.append(context(error))
@@ -70,6 +76,7 @@ public struct Probe: Sendable {
             .unsupportedArchitecture, "no argument parser for ELF machine \(file.machine)")))
     }
     self.problems = problems
+    self.unavailableArguments = unavailable
   }
 }
 

@@ -91,9 +91,14 @@ public struct ProcessMaps: Sendable {
 
 /// Reading another process's memory, for checks such as "is the semaphore counted".
 public enum ProcessMemory {
+  /// `count` bytes at `address` in `pid` (fewer if the mapping ends).
+  public static func read(pid: pid_t, address: UInt64, count: Int) throws(USDTError) -> [UInt8] {
+    try Syscalls.readProcessMemory(pid: pid, address: address, count: count)
+  }
+
   /// The 2-byte semaphore (`unsigned short`, fixed by the sdt ABI) at `address` in `pid`.
   public static func readUInt16(pid: pid_t, address: UInt64) throws(USDTError) -> UInt16 {
-    let bytes = try Syscalls.readProcessMemory(pid: pid, address: address, count: 2)
+    let bytes = try read(pid: pid, address: address, count: 2)
     guard bytes.count == 2 else {
       throw USDTError(.systemCall, "short read of process \(pid) at \(address)")
     }

@@ -27,6 +27,8 @@ enum BPFNames {
     static let indexRegisterOffset = "idx_reg_off"
     /// libbpf ≥ 1.7 only (SIB).
     static let scaleBitShift = "scale_bitshift"
+    /// SwiftUSDT's header only: bit 0 = float.
+    static let flags = "arg_flags"
   }
 
   enum ArgType {
@@ -35,6 +37,8 @@ enum BPFNames {
     static let dereference = "BPF_USDT_ARG_REG_DEREF"
     /// libbpf ≥ 1.7 only.
     static let sib = "BPF_USDT_ARG_SIB"
+    /// SwiftUSDT's header only: the argument cannot be read (`-ENODATA`).
+    static let unavailable = "BPF_USDT_ARG_UNAVAILABLE"
   }
 
   static let includeHint =

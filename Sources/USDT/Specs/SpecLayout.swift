@@ -25,19 +25,28 @@ struct SpecLayout: Sendable, Equatable {
   var registerOffset: Field
   var isSigned: Field
   var bitShift: Field
-  /// Present when the header can read SIB operands (libbpf ≥ 1.7).
+  /// Present when the header can read SIB operands (libbpf ≥ 1.7, ours).
   var indexRegisterOffset: Field?
   var scaleBitShift: Field?
+  /// Per-argument flags (ours only): bit 0 marks a float.
+  var argFlags: Field?
 
   var constantKind: Int64
   var registerKind: Int64
   var dereferenceKind: Int64
   var sibKind: Int64?
+  /// The type written for an argument that cannot be read: ours has `BPF_USDT_ARG_UNAVAILABLE`;
+  /// libbpf's headers get a value outside their enum, which their decoder refuses (`-EINVAL`).
+  var unavailableKind: Int64
+
+  static let floatFlag: Int64 = 1
 
   var supportsSIB: Bool { sibKind != nil && indexRegisterOffset != nil && scaleBitShift != nil }
 
   /// A short name for messages: which header the object was built against.
-  var headerName: String { supportsSIB ? "libbpf ≥ 1.7 usdt.bpf.h" : "libbpf ≤ 1.6 usdt.bpf.h" }
+  var headerName: String {
+    argFlags != nil ? "SwiftUSDT's usdt.bpf.h" : supportsSIB ? "libbpf ≥ 1.7 usdt.bpf.h" : "libbpf ≤ 1.6 usdt.bpf.h"
+  }
 }
 
 extension SpecLayout {
@@ -72,6 +81,7 @@ extension SpecLayout {
     bitShift = try reader.member(BPFNames.ArgField.bitShift, of: arg).field
     indexRegisterOffset = try? reader.member(BPFNames.ArgField.indexRegisterOffset, of: arg).field
     scaleBitShift = try? reader.member(BPFNames.ArgField.scaleBitShift, of: arg).field
+    argFlags = try? reader.member(BPFNames.ArgField.flags, of: arg).field
 
     let kinds = try reader.enumValues(named: BPFNames.argTypeEnum)
     func kind(_ name: String) throws(USDTError) -> Int64 {
@@ -84,6 +94,8 @@ extension SpecLayout {
     registerKind = try kind(BPFNames.ArgType.register)
     dereferenceKind = try kind(BPFNames.ArgType.dereference)
     sibKind = kinds[BPFNames.ArgType.sib]
+    // 0x7f fits every arg_type width (an 8-bit bitfield in libbpf 1.7) and no header uses it.
+    unavailableKind = kinds[BPFNames.ArgType.unavailable] ?? 0x7f
   }
 }
 

@@ -22,9 +22,13 @@ final class Recorder {
   }
 
   /// Loads `TestTargets/out/<object>.bpf.o`, or its `-nocookie` build in no-cookie mode.
-  init(_ mode: AttachMode = .multi, object name: String = "recorder", specCapacity: Int? = nil) throws {
+  init(
+    _ mode: AttachMode = .multi, object name: String = "recorder", specCapacity: Int? = nil,
+    rejectsUnreadableArguments: Bool = false
+  ) throws {
     var options = mode.options
     options.specCapacity = specCapacity
+    options.rejectsUnreadableArguments = rejectsUnreadableArguments
     let file = name + (mode == .noCookie ? "-nocookie" : "") + ".bpf.o"
     object = try BPFObject(path: TestTargets.path(file), options: options)
   }

@@ -11,6 +11,7 @@ struct I386Tests {
     (8, ["edx", "rdx", "dx", "dl"]), (12, ["esi", "rsi", "si", "sil"]),
     (16, ["edi", "rdi", "di", "dil"]), (20, ["ebp", "rbp", "bp", "bpl"]),
     (24, ["eax", "rax", "ax", "al"]), (48, ["eip", "rip"]), (60, ["esp", "rsp", "sp", "spl"]),
+    (1, ["bh"]), (5, ["ch"]), (9, ["dh"]), (25, ["ah"]),
   ]
 
   @Test("i386 register table matches pt_regs, 64-bit names as aliases")
@@ -18,7 +19,8 @@ struct I386Tests {
     var count = 0
     for slot in Self.slots {
       for name in slot.names {
-        let spec = try ArgumentParsing.parseArgument("-4@%\(name)", architecture: .i386, index: 0)
+        let size = X86.highByteRegisters.contains(name) ? 1 : 4
+        let spec = try ArgumentParsing.parseArgument("-\(size)@%\(name)", architecture: .i386, index: 0)
         #expect(spec.operand == .register(Register(name: slot.names[0], offset: slot.offset)), "\(name)")
         count += 1
       }

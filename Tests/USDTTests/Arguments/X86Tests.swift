@@ -19,6 +19,7 @@ struct X86Tests {
     (80, ["rax", "eax", "ax", "al"]), (88, ["rcx", "ecx", "cx", "cl"]),
     (96, ["rdx", "edx", "dx", "dl"]), (104, ["rsi", "esi", "si", "sil"]),
     (112, ["rdi", "edi", "di", "dil"]), (128, ["rip", "eip"]), (152, ["rsp", "esp", "sp", "spl"]),
+    (41, ["bh"]), (81, ["ah"]), (89, ["ch"]), (97, ["dh"]),
   ]
 
   @Test("x86-64 register table matches pt_regs")
@@ -27,7 +28,8 @@ struct X86Tests {
     for slot in Self.x86_64Slots {
       for name in slot.names {
         #expect(X86.registers[name] == Register(name: slot.names[0], offset: slot.offset), "\(name)")
-        let spec = try ArgumentParsing.parseArgument("8@%\(name)", architecture: .x86_64, index: 0)
+        let size = X86.highByteRegisters.contains(name) ? 1 : 8
+        let spec = try ArgumentParsing.parseArgument("\(size)@%\(name)", architecture: .x86_64, index: 0)
         #expect(spec.operand == .register(Register(name: slot.names[0], offset: slot.offset)))
         count += 1
       }
@@ -36,7 +38,7 @@ struct X86Tests {
   }
 
   @Test("the unknown-register message says why", arguments: [
-    ("-4@%ah", "high-byte"), ("8@%xmm0", "pt_regs"), ("-4@%fs:tlsv@tpoff", "segment"),
+    ("8@%xmm0", "pt_regs"), ("-4@%fs:tlsv@tpoff", "segment"),
     ("-4@%EAX", "case-sensitive"), ("8@%cs", "segment"), ("8@%orig_rax", "general-purpose"),
   ])
   func reasons(_ input: String, _ reason: String) {

@@ -13,6 +13,8 @@
 #   s390x-lld.so        clang --target=s390x, ld.lld      64-bit big-endian
 #   arm-lld.so          clang --target=arm, ld.lld        32-bit little-endian
 #   ppc-lld.so          clang --target=powerpc, ld.lld    32-bit big-endian
+#   x86_64-gcc-symbols  gcc -fPIE -pie, ld.bfd            .symtab with two `static int counter`
+#                                                         and `gvar`; NAME.nm holds nm's listing
 #
 # The cross builds need no cross libc: sdt.h only needs itself and sdt-config.h (from
 # systemtap-sdt-dev, installed under the x86-64 multiarch directory), and the C sources include
@@ -52,4 +54,9 @@ done
 for f in x86_64-gcc-pie x86_64-gcc-exec x86_64-lld.so x86_64-rel aarch64-lld.so s390x-lld.so arm-lld.so ppc-lld.so; do
   record "$f"
 done
+
+# Symbols for RIP-relative operands (SymbolTests.swift): two units, each with its own
+# `static int counter`, and the global `gvar`. nm's listing is what the test compares with.
+gcc -O2 -g0 -fPIE -pie -fuse-ld=bfd src/symbols-a.c src/symbols-b.c -o x86_64-gcc-symbols
+nm x86_64-gcc-symbols > x86_64-gcc-symbols.nm
 ls -l
