@@ -9,10 +9,12 @@ OUT         := TestTargets/out
 DEB_PACKAGES := libbpf-dev libelf-dev zlib1g-dev systemtap-sdt-dev pkg-config binutils gcc make
 BPF_CFLAGS  := -target bpf -mcpu=v3 -g -O2 -D$(ARCH_DEFINE) -I/usr/include/$(MULTIARCH) -Wall -Werror
 
-BPF_OBJECTS := $(foreach o,recorder autoattach-clang autoattach-gcc,$(OUT)/$(o).bpf.o $(OUT)/$(o)-nocookie.bpf.o)
+BPF_OBJECTS := $(foreach o,recorder autoattach-clang autoattach-gcc,$(OUT)/$(o).bpf.o $(OUT)/$(o)-nocookie.bpf.o) \
+               $(OUT)/layout-libbpf17.bpf.o
 TARGETS     := $(OUT)/basic-gcc-O0 $(OUT)/basic-gcc-O2 $(OUT)/basic-clang-O2 $(OUT)/optimized
 EXTRA_TARGETS :=
 include TestTargets/targets.mk
+include TestTargets/cross/cross.mk
 TARGETS     += $(EXTRA_TARGETS)
 
 .PHONY: deps targets bpf build test conformance clean
@@ -46,6 +48,9 @@ NOCOOKIE = $(if $(findstring -nocookie,$@),-DUSDT_FORCE_NO_COOKIE)
 
 $(OUT)/recorder.bpf.o $(OUT)/recorder-nocookie.bpf.o: TestTargets/bpf/recorder.bpf.c TestTargets/bpf/recorder.h | $(OUT)
 	$(CLANG) $(BPF_CFLAGS) $(NOCOOKIE) -c $< -o $@
+
+$(OUT)/layout-libbpf17.bpf.o: TestTargets/bpf/layout-libbpf17.bpf.c | $(OUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # Auto-attach sections name the traced files by absolute path.
 AUTOATTACH = $(CLANG) $(BPF_CFLAGS) $(NOCOOKIE) -DURANDOM_EXE='"$(abspath $(OUT))/urandom_read-$*"' \

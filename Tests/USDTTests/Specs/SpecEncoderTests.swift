@@ -111,3 +111,63 @@ struct SpecAllocatorTests {
     #expect(allocator.inUse == 3)
   }
 }
+
+/// The libbpf ≥ 1.7 layout (24-byte argument spec with SIB bitfields), from an object whose
+/// BTF describes it, against the reference's encoded examples (bpf-abi.md §2).
+@Suite("libbpf 1.7 spec layout")
+struct SpecLayout17Tests {
+  static let object = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("TestTargets/out/layout-libbpf17.bpf.o").path
+
+  func layout() throws -> SpecLayout {
+    guard FileManager.default.fileExists(atPath: Self.object) else {
+      Issue.record("\(Self.object) is missing: run `make bpf`")
+      throw CancellationError()
+    }
+    return try SpecLayout(objectFile: Self.object)
+  }
+
+  @Test("sizes, offsets and bitfields are read from BTF")
+  func reads() throws {
+    let layout = try layout()
+    #expect(layout.specSize == 304)
+    #expect(layout.argStride == 24)
+    #expect(layout.cookie.bitOffset == 2304)
+    #expect(layout.argCount.bitOffset == 2368)
+    #expect(layout.argType == .init(bitOffset: 64, bitCount: 8))
+    #expect(layout.indexRegisterOffset == .init(bitOffset: 80, bitCount: 12))
+    #expect(layout.scaleBitShift == .init(bitOffset: 92, bitCount: 4))
+    #expect(layout.registerOffset == .init(bitOffset: 112, bitCount: 16))
+    #expect(layout.supportsSIB)
+    #expect(layout.argFlags == nil)
+  }
+
+  static let rbp = Register(name: "rbp", offset: 32)
+  static let rdx = Register(name: "rdx", offset: 96)
+  static let rax = Register(name: "rax", offset: 80)
+
+  @Test(
+    "arguments encode to the reference bytes",
+    arguments: [
+      (
+        ArgumentSpec(size: 2, isSigned: true, operand: .indexed(base: rdx, index: rax, scale: 2, offset: 0), text: "(%rdx,%rax,2)"),
+        "00 00 00 00 00 00 00 00 03 00 50 10 00 00 60 00 01 30 00 00 00 00 00 00"
+      ),
+      (
+        ArgumentSpec(size: 4, isSigned: true, operand: .memory(base: rbp, offset: -20), text: "-20(%rbp)"),
+        "ec ff ff ff ff ff ff ff 02 00 00 00 00 00 20 00 01 20 00 00 00 00 00 00"
+      ),
+      (
+        ArgumentSpec(size: 4, isSigned: true, operand: .constant(42), text: "$42"),
+        "2a 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 20 00 00 00 00 00 00"
+      ),
+    ])
+  func encodes(argument: ArgumentSpec, hex: String) throws {
+    let encoded = try SpecEncoder.encode([argument], cookie: 7, layout: try layout())
+    #expect(encoded.unavailable.isEmpty)
+    #expect(encoded.bytes[0..<24].map { String(format: "%02x", $0) }.joined(separator: " ") == hex)
+    #expect(encoded.bytes[288] == 7)
+    #expect(encoded.bytes[296] == 1)
+  }
+}
