@@ -17,7 +17,7 @@ include TestTargets/targets.mk
 include TestTargets/cross/cross.mk
 TARGETS     += $(EXTRA_TARGETS)
 
-.PHONY: deps targets bpf build test conformance clean
+.PHONY: deps targets bpf build test conformance asan clean
 
 ## deps: install missing Debian packages (idempotent; apt-get update only when something is missing)
 deps:
@@ -73,6 +73,11 @@ test: targets bpf
 ## conformance: the privileged suites that attach to real probes, with a summary
 conformance: targets bpf
 	bash ci/conformance-summary.sh
+
+## asan: the unit tests once under AddressSanitizer (LeakSanitizer on, runtime noise suppressed)
+asan: targets bpf
+	LSAN_OPTIONS=suppressions=$(abspath ci/lsan.supp) \
+	  swift test --sanitize=address --scratch-path .build-asan --filter USDTTests
 
 clean:
 	rm -rf $(OUT)
