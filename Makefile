@@ -13,9 +13,12 @@ BPF_OBJECTS := $(foreach o,recorder autoattach-clang autoattach-gcc,$(OUT)/$(o).
                $(OUT)/layout-libbpf17.bpf.o
 TARGETS     := $(OUT)/basic-gcc-O0 $(OUT)/basic-gcc-O2 $(OUT)/basic-clang-O2 $(OUT)/optimized
 EXTRA_TARGETS :=
+EXTRA_BPF   :=
 include TestTargets/targets.mk
 include TestTargets/cross/cross.mk
+include TestTargets/argforms/argforms.mk
 TARGETS     += $(EXTRA_TARGETS)
+BPF_OBJECTS += $(EXTRA_BPF)
 
 .PHONY: deps targets bpf build test conformance asan clean
 

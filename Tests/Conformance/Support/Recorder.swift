@@ -16,6 +16,8 @@ final class Recorder {
     var returns: [Int64]
     var arguments: [UInt64]
     var sizes: [Int32]
+    /// Per-argument flags (bit 0 float, bit 1 available); only objects built with our header record them.
+    var flags: [Int32]?
 
     /// Argument `i` as a signed value (the BPF side sign-extended it already).
     func signed(_ i: Int) -> Int64 { Int64(bitPattern: arguments[i]) }
@@ -63,7 +65,8 @@ final class Recorder {
         argCount: load(12, Int32.self), cookie: load(16, UInt64.self), ip: load(24, UInt64.self),
         returns: (0..<12).map { load(32 + 8 * $0, Int64.self) },
         arguments: (0..<12).map { load(128 + 8 * $0, UInt64.self) },
-        sizes: (0..<12).map { load(224 + 4 * $0, Int32.self) })
+        sizes: (0..<12).map { load(224 + 4 * $0, Int32.self) },
+        flags: raw.count >= 320 ? (0..<12).map { load(272 + 4 * $0, Int32.self) } : nil)
     }
   }
 }
