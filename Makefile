@@ -17,6 +17,10 @@ EXTRA_BPF   :=
 include TestTargets/targets.mk
 include TestTargets/cross/cross.mk
 include TestTargets/argforms/argforms.mk
+include Sources/usdt/cli.mk
+include Conformance/conformance.mk
+include Benchmarks/bench.mk
+include Fuzz/fuzz.mk
 TARGETS     += $(EXTRA_TARGETS)
 BPF_OBJECTS += $(EXTRA_BPF)
 
@@ -73,9 +77,11 @@ build: deps
 test: targets bpf
 	swift test
 
-## conformance: the privileged suites that attach to real probes, with a summary
+## conformance: the privileged suites that attach to real probes, with a summary, then the
+## corpus graded for ours, libbpf and bpftrace (.build/conformance/report.{json,html})
 conformance: targets bpf
 	bash ci/conformance-summary.sh
+	$(MAKE) conformance-report
 
 ## asan: the unit tests once under AddressSanitizer (LeakSanitizer on, runtime noise suppressed)
 asan: targets bpf

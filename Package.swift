@@ -24,10 +24,12 @@ let package = Package(
       ]),
     .executableTarget(
       name: "USDTCommand",
-      dependencies: ["USDT", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["USDT", "USDTConformanceKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Sources/usdt"),
     .executableTarget(name: "USDTBench", dependencies: ["USDT"], path: "Benchmarks/USDTBench"),
-    .testTarget(name: "USDTTests", dependencies: ["USDT"], resources: [.copy("Fixtures")]),
+    .executableTarget(name: "USDTFuzz", dependencies: ["USDT"], path: "Fuzz/USDTFuzz"),
+    .target(name: "USDTConformanceKit"),
+    .testTarget(name: "USDTTests", dependencies: ["USDT", "USDTConformanceKit"], resources: [.copy("Fixtures")]),
     .testTarget(name: "Conformance", dependencies: ["USDT"]),
   ]
 )

@@ -51,13 +51,19 @@ public final class BPFObject: @unchecked Sendable {
   ///
   /// - Throws: `.systemCall` (with errno) when libbpf cannot open or load it; `.permissionDenied`
   ///   without `CAP_BPF`.
-  public init(path: String, options: Options = Options()) throws(USDTError) {
+  public convenience init(path: String, options: Options = Options()) throws(USDTError) {
     guard let handle = bpf_object__open_file(path, nil) else {
       let code = Glibc.errno
       throw USDTError(
         code == ENOENT ? .invalidArgument : .systemCall, "cannot open BPF object",
         errno: .init(rawValue: code), binary: path)
     }
+    try self.init(opened: handle, path: path, options: options)
+  }
+
+  /// Takes an object libbpf has opened but not loaded, prepares it for `options` and loads it;
+  /// `path` names it in messages. `handle` is closed when it throws (by `deinit`).
+  init(opened handle: OpaquePointer, path: String, options: Options) throws(USDTError) {
     self.handle = handle
     self.path = path
     rejectsUnreadableArguments = options.rejectsUnreadableArguments
@@ -89,7 +95,8 @@ public final class BPFObject: @unchecked Sendable {
       }
       _ = try Syscalls.valueOrErrno("bpf_object__load") { bpf_object__load(handle) }
     } catch {
-      bpf_object__close(handle)
+      // Every stored property is set, so throwing runs `deinit`, which closes `handle`;
+      // closing it here too was a double free.
       throw error.adding(
         binary: path,
         hint: error.kind == .permissionDenied
