@@ -32,7 +32,9 @@ final class ELFSource: Sendable {
   init(path: String) throws(USDTError) {
     let fd: FileDescriptor
     do {
-      fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+      // Non-blocking, so a FIFO without a writer is refused below instead of blocking open(2);
+      // reads of a regular file ignore the flag.
+      fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .nonBlocking])
     } catch {
       throw USDTError(.systemCall, "cannot open the file", errno: error as? Errno, binary: path)
     }
