@@ -12,7 +12,7 @@
 #
 # Results: .build/bench/results.json and .build/bench/table.txt. Options for the harness go in
 # BENCH_ARGS, e.g. `make bench BENCH_ARGS="--only attach --perf-1000"` (see usdt-bench --help);
-# BENCH_PERF_1000=1 also adds the 1,000-site runs of swift-perf and libbpf (+~5 minutes).
+# BENCH_PERF_1000=1 also adds the 1,000-site runs of swift-perf and libbpf (+~6 minutes).
 
 BENCH_DIR    := $(OUT)/bench
 BENCH_SRC    := Benchmarks

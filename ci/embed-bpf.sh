@@ -29,8 +29,8 @@ trap 'rm -f "$tmp"' EXIT
 // Regenerate with \`make bpf\` (rule in Sources/usdt/cli.mk) after changing the BPF program.
 import FoundationEssentials
 
-/// The BPF object \`usdt trace\` attaches: $source, compiled by clang and shipped inside the
-/// tool so that tracing needs no files besides the \`usdt\` binary.
+/// The BPF object \`usdt trace\` attaches, shipped inside the tool so that tracing needs no
+/// file besides the \`usdt\` binary. Built from $source.
 enum EmbeddedRecorder {
   /// Size in bytes of the object.
   static let size = $size

@@ -75,7 +75,7 @@ final class HelperAttach: AttachImpl {
   let name: String
   let process: Coprocess
   private let usesOffsets: Bool
-  private let offsetsFile: String
+  let offsetsFile: String
 
   init(name: String, argv: [String], usesOffsets: Bool, scratchDir: String) throws {
     self.name = name
@@ -111,7 +111,10 @@ struct AttachBench {
     let raw = try HelperAttach(
       name: "raw-multi", argv: [config.path("raw_multi"), countObject, "count_hits"], usesOffsets: true,
       scratchDir: config.outDir)
-    defer { raw.process.finish() }
+    defer {
+      raw.process.finish()
+      unlink(raw.offsetsFile)
+    }
     let libbpf = try HelperAttach(
       name: "libbpf", argv: [config.path("libbpf_attach"), countObject, "count_hits"], usesOffsets: false,
       scratchDir: config.outDir)

@@ -71,7 +71,7 @@ struct ProgramHandle {
       var target = [CChar](repeating: 0, count: 256)
       let count = readlink("/proc/self/fd/\(name)", &target, 255)
       guard count > 0 else { continue }
-      guard String(cString: target) == "anon_inode:bpf-prog" else { continue }
+      guard cArrayString(target) == "anon_inode:bpf-prog" else { continue }
       var info = bpf_prog_info()
       var length = UInt32(MemoryLayout<bpf_prog_info>.size)
       guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { continue }

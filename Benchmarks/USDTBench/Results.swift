@@ -52,7 +52,12 @@ func format3(_ value: Double, digits: Int = 3) -> String {
   let decimals = max(0, digits - 1 - magnitude)
   var buffer = [CChar](repeating: 0, count: 64)
   _ = withVaList([value]) { vsnprintf(&buffer, 64, "%.\(decimals)f", $0) }
-  return String(cString: buffer)
+  return cArrayString(buffer)
+}
+
+/// The text of a NUL-terminated C buffer.
+func cArrayString(_ buffer: [CChar]) -> String {
+  String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// One benchmark cell: several timed runs of one (name, impl, n).

@@ -2,8 +2,8 @@
 // Regenerate with `make bpf` (rule in Sources/usdt/cli.mk) after changing the BPF program.
 import FoundationEssentials
 
-/// The BPF object `usdt trace` attaches: TestTargets/bpf/trace.bpf.c, compiled by clang and shipped inside the
-/// tool so that tracing needs no files besides the `usdt` binary.
+/// The BPF object `usdt trace` attaches, shipped inside the tool so that tracing needs no
+/// file besides the `usdt` binary. Built from TestTargets/bpf/trace.bpf.c.
 enum EmbeddedRecorder {
   /// Size in bytes of the object.
   static let size = 29056
