@@ -25,7 +25,7 @@ let package = Package(
     .executableTarget(
       name: "USDTCommand",
       dependencies: ["USDT", "USDTConformanceKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-      path: "Sources/usdt"),
+      path: "Sources/usdt", exclude: ["cli.mk"]),
     .executableTarget(name: "USDTBench", dependencies: ["USDT"], path: "Benchmarks/USDTBench"),
     .executableTarget(name: "USDTFuzz", dependencies: ["USDT"], path: "Fuzz/USDTFuzz"),
     .target(name: "USDTConformanceKit"),
