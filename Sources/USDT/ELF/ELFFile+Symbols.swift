@@ -45,9 +45,12 @@ extension ELFFile {
       throw USDTError(
         .malformedELF, "\(what) has size \(section.size), not a multiple of its sh_entsize \(header.entrySize)")
     }
-    // The section fits in the file (checked when it was opened), so both fit in an Int.
+    // The section fits in the file (checked when it was opened), so its size fits in an Int;
+    // sh_entsize need not (an empty table passes the checks above with any entry size).
+    guard let stride = Int(exactly: header.entrySize) else {
+      throw USDTError(.malformedELF, "\(what) has an absurd sh_entsize \(header.entrySize)")
+    }
     let count = Int(section.size / header.entrySize)
-    let stride = Int(header.entrySize)
     guard header.link != 0, header.link < sections.count,
       sections[Int(header.link)].type == SymbolSection.stringTableType
     else {
