@@ -51,20 +51,24 @@
  *    for every argument. Hand-written programs get the same path from bpf_usdt_spec() and
  *    then bpf_usdt_args() (all at once), bpf_usdt_arg_spec() (one argument) and the
  *    bpf_usdt_spec_*() accessors.
- *  - One user-memory read for the stack slots of a hit: bpf_usdt_args() reads the span the
- *    REG_DEREF arguments on one base register cover (`-4@-20(%rbp) -8@-32(%rbp)`, clang's
- *    `-N(%rsp)`) once, instead of one bpf_probe_read_user() per argument; see
- *    BPF_USDT_WINDOW_SIZE. Values and errors stay what per-argument reads give.
+ *  - One user-memory read for the stack slots of a hit: with 4 or more arguments
+ *    (BPF_USDT_WINDOW_MIN_ARGS), bpf_usdt_args() reads the span the REG_DEREF arguments on one
+ *    base register cover (`-4@-20(%rbp) -8@-32(%rbp)`, clang's `-N(%rsp)`) once, instead of
+ *    one bpf_probe_read_user() per argument; see BPF_USDT_WINDOW_SIZE. Values and errors stay
+ *    what per-argument reads give.
  *  - On x86-64 (with clang), registers are read straight from the context (a switch over the
  *    21 pt_regs slots) instead of with one bpf_probe_read_kernel() call per register. Define
  *    BPF_USDT_NO_DIRECT_REGS to read them the way libbpf does.
- *  Measured per hit with BPF_USDT() on one Linux 6.18 VM (bpf_stats run time, including
- *  ~65 ns of fixed cost), against libbpf 1.1.2's header: 3 registers 100-140 ns against
- *  250-300; 8 stack slots (clang -O2 `-N(%rsp)`) 410-450 against 1200-1350; 6 registers and
- *  2 stack slots (gcc -O2) 320-490 against 730-840.
- *  The price is stack: BPF_USDT() takes 8 * (args + 1) + 160 bytes of the 512-byte BPF stack
- *  (BPF_USDT_WINDOW_SIZE=0 leaves 8 * (args + 1)), and the verifier walks more instructions
- *  (about 27k for 12 arguments, against 2k for libbpf's BPF_USDT()).
+ *  Measured with BPF_USDT() on one Linux 6.18 VM (AMD EPYC; bpf_stats run time per hit,
+ *  medians, including ~65 ns that an empty program also takes), against libbpf 1.1.2's header:
+ *    3 registers                                  110 ns   libbpf 275 ns   0.40x
+ *    2 registers + 1 memory operand               245 ns          380 ns   0.64x
+ *    8 stack slots (clang -O2 -N(%rsp), gcc -O0)  400 ns         1330 ns   0.30x
+ *    6 registers + 2 stack slots (gcc -O2)        415 ns          790 ns   0.53x
+ *    6 registers + 6 memory operands              440 ns         1360 ns   0.32x
+ *  The price: BPF_USDT() takes 8 * (args + 1) bytes of the 512-byte BPF stack, plus 160 for
+ *  the window with 4 or more arguments; and the verifier walks more instructions (about 70k
+ *  for 12 arguments, 2k for 3, against 2k and 0.4k for libbpf's BPF_USDT()).
  *
  * Include either this header or <bpf/usdt.bpf.h>, not both: they define the same names (this
  * one uses libbpf's include guard, so including libbpf's afterwards is a no-op).
@@ -232,18 +236,25 @@ int __bpf_usdt_read_reg(struct pt_regs *ctx, short reg_off, unsigned long *val)
 	return bpf_probe_read_kernel(val, sizeof(*val), (void *)ctx + reg_off);
 }
 
-/* Stack-slot arguments usually share a base register ("-4@-20(%rbp) -8@-32(%rbp)", or
+/* Stack-slot arguments usually share a base register ("-4@-20(%rbp) -8@-32(%rbp)" at -O0,
  * "-4@-28(%rsp) ..." at clang -O2), and a user-memory read costs the same for 8 bytes as for
  * 128. So bpf_usdt_args() (and BPF_USDT()), at the first REG_DEREF argument, looks for later
  * ones on the same base register; if there are any and the span they all cover fits in
  * BPF_USDT_WINDOW_SIZE bytes, it reads that span once and takes each of those arguments' 8
  * bytes from the copy. Any other argument, or all of them if the span cannot be read, is read
- * as libbpf reads it, so the values and errors are the same. A spec with no such pair costs
- * nothing extra. Define BPF_USDT_WINDOW_SIZE as 0 to turn this off (it needs variable-offset
- * stack reads, Linux 5.12+).
+ * as libbpf reads it, so the values and errors are the same.
+ *
+ * The window's code costs a little on every hit (15-40 ns measured, for a 3-argument probe
+ * with registers and one stack slot) and saves a probe read (~130 ns) per shared stack slot,
+ * so it is used only when at least BPF_USDT_WINDOW_MIN_ARGS arguments are decoded (n is a
+ * constant in BPF_USDT(), so below that the code is not even generated). Define
+ * BPF_USDT_WINDOW_SIZE as 0 to turn it off (it needs variable-offset stack reads, Linux 5.12+).
  */
 #ifndef BPF_USDT_WINDOW_SIZE
 #define BPF_USDT_WINDOW_SIZE 128
+#endif
+#ifndef BPF_USDT_WINDOW_MIN_ARGS
+#define BPF_USDT_WINDOW_MIN_ARGS 4
 #endif
 
 struct __bpf_usdt_window {
@@ -476,7 +487,8 @@ int bpf_usdt_args(struct pt_regs *ctx, const struct __bpf_usdt_spec *spec, long 
 	win.len = 0;
 #define __BPF_USDT_DECODE(i)								\
 	if ((i) < n) {									\
-		err = __bpf_usdt_arg_decode(ctx, spec, i, &res[i], &win, n);		\
+		err = __bpf_usdt_arg_decode(ctx, spec, i, &res[i],			\
+					    n >= BPF_USDT_WINDOW_MIN_ARGS ? &win : NULL, n);	\
 		if (errs)								\
 			errs[i] = err;							\
 	}
